@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module.js';
+import { ConfigModule } from './config/config.module.js';
+import { EngineModule } from './engine/engine.module.js';
+import { HealthModule } from './health/health.module.js';
+import { PresenceModule } from './presence/presence.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { SocketModule } from './socket/socket.module.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    RedisModule,
+    EngineModule,
+    AuthModule,
+    SocketModule,
+    PresenceModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,6 @@
+export * from './ack.js';
+export * from './error-codes.js';
+export * from './event-maps.js';
+export * from './events.js';
+export * from './limits.js';
+export * from './payloads.js';

@@ -1,0 +1,98 @@
+/**
+ * Every setting the server reads, with its default and bounds. The README's table and
+ * `.env.example` are kept equal to this list by a unit test.
+ */
+type IntSpec = { kind: 'int'; default: number; min: number; max: number };
+type EnumSpec = { kind: 'enum'; default: string; values: readonly string[] };
+type StringSpec = { kind: 'string'; default?: string; pattern?: RegExp; rule?: string };
+export type SettingSpec = (IntSpec | EnumSpec | StringSpec) & { doc: string };
+
+const int = (def: number, min: number, max: number, doc: string): SettingSpec => ({
+  kind: 'int',
+  default: def,
+  min,
+  max,
+  doc,
+});
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export const ENV_SCHEMA = {
+  NODE_ENV: {
+    kind: 'enum',
+    default: 'development',
+    values: ['development', 'production', 'test'],
+    doc: '`production` requires AUTH_JWT_SECRET',
+  },
+  PORT: int(3000, 0, 65535, 'HTTP + Socket.IO port (0 = pick a free one; the chosen port is logged)'),
+  REDIS_URL: {
+    kind: 'string',
+    pattern: /^rediss?:\/\/\S+$/,
+    rule: 'must be a redis:// or rediss:// URL',
+    doc: '`redis://host:port/db`; unset = in-memory engine (one process)',
+  },
+  REDIS_KEY_PREFIX: {
+    kind: 'string',
+    default: 'prs',
+    pattern: /^[A-Za-z0-9_.:-]{1,64}$/,
+    rule: 'must be 1-64 characters of [A-Za-z0-9_.:-]',
+    doc: 'prefix of every Redis key and of the Socket.IO adapter channels',
+  },
+  REDIS_COMMAND_TIMEOUT_MS: int(2000, 50, MINUTE, 'deadline of one Redis command (UNAVAILABLE after)'),
+  AUTH_JWT_SECRET: {
+    kind: 'string',
+    pattern: /^.{16,}$/s,
+    rule: 'must be at least 16 characters',
+    doc: 'HS256 secret of handshake tokens; required when NODE_ENV=production',
+  },
+  PRESENCE_TTL_MS: int(30_000, 1000, HOUR, 'a connection not heard from for this long is removed'),
+  PRESENCE_HEARTBEAT_INTERVAL_MS: int(10_000, 100, HOUR, 'heartbeat interval advised in the join ack'),
+  PRESENCE_HEARTBEAT_MODE: {
+    kind: 'enum',
+    default: 'lua',
+    values: ['lua', 'batched'],
+    doc: '`lua`: one script call per heartbeat; `batched`: heartbeats gathered into pipelines',
+  },
+  HEARTBEAT_BATCH_WINDOW_MS: int(50, 1, 1000, 'batched mode: longest wait before a batch is sent'),
+  HEARTBEAT_MAX_BATCH_SIZE: int(100, 1, 10_000, 'batched mode: a batch is sent once this full'),
+  REAPER_INTERVAL_MS: int(5000, 50, HOUR, 'how often expired connections are swept'),
+  REAPER_BATCH_SIZE: int(100, 1, 10_000, 'rooms swept per reaper batch'),
+  ROOM_MAX_MEMBERS: int(50, 1, 100_000, 'distinct users per room'),
+  MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
+  RATE_CONN_PER_MINUTE_PER_IP: int(20, 1, 1_000_000, 'new connections per IP per minute'),
+  RATE_EVENTS_PER_SECOND: int(30, 1, 100_000, 'requests per socket per second'),
+  SOCKET_MAX_PAYLOAD_BYTES: int(65_536, 1024, 16 * 1024 * 1024, 'largest accepted frame'),
+  SOCKET_PING_INTERVAL_MS: int(10_000, 100, HOUR, 'transport ping interval'),
+  SOCKET_PING_TIMEOUT_MS: int(10_000, 100, HOUR, 'transport pong deadline'),
+  SHUTDOWN_GRACE_MS: int(2000, 0, 10 * MINUTE, 'wait between `server:shutdown` and closing sockets'),
+  SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
+} satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof ENV_SCHEMA;
+
+/** The validated configuration: every setting typed, unset optional ones undefined. */
+export interface Env {
+  NODE_ENV: 'development' | 'production' | 'test';
+  PORT: number;
+  REDIS_URL?: string;
+  REDIS_KEY_PREFIX: string;
+  REDIS_COMMAND_TIMEOUT_MS: number;
+  AUTH_JWT_SECRET?: string;
+  PRESENCE_TTL_MS: number;
+  PRESENCE_HEARTBEAT_INTERVAL_MS: number;
+  PRESENCE_HEARTBEAT_MODE: 'lua' | 'batched';
+  HEARTBEAT_BATCH_WINDOW_MS: number;
+  HEARTBEAT_MAX_BATCH_SIZE: number;
+  REAPER_INTERVAL_MS: number;
+  REAPER_BATCH_SIZE: number;
+  ROOM_MAX_MEMBERS: number;
+  MAX_CONN_PER_INSTANCE: number;
+  RATE_CONN_PER_MINUTE_PER_IP: number;
+  RATE_EVENTS_PER_SECOND: number;
+  SOCKET_MAX_PAYLOAD_BYTES: number;
+  SOCKET_PING_INTERVAL_MS: number;
+  SOCKET_PING_TIMEOUT_MS: number;
+  SHUTDOWN_GRACE_MS: number;
+  SHUTDOWN_RECONNECT_JITTER_MS: number;
+}

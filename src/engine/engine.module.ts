@@ -1,0 +1,40 @@
+import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { RedisRef } from '../redis/redis.module.js';
+import { MemoryPresenceEngine } from './memory/memory-presence.engine.js';
+import { PresenceEngine } from './presence.engine.js';
+import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
+
+/** Closes the engine when the app stops, before the Redis clients close. */
+class EngineLifecycle implements OnApplicationShutdown {
+  constructor(private readonly presence: PresenceEngine) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.presence.close();
+  }
+}
+
+/** The one place that decides which engine runs: Redis when REDIS_URL is set, else memory. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PresenceEngine,
+      inject: [AppConfig, RedisRef],
+      useFactory: (config: AppConfig, redis: RedisRef): PresenceEngine =>
+        redis.connections
+          ? new RedisPresenceEngine(redis.connections.command, {
+              prefix: config.get('REDIS_KEY_PREFIX'),
+              commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+            })
+          : new MemoryPresenceEngine(),
+    },
+    {
+      provide: EngineLifecycle,
+      inject: [PresenceEngine],
+      useFactory: (presence: PresenceEngine) => new EngineLifecycle(presence),
+    },
+  ],
+  exports: [PresenceEngine],
+})
+export class EngineModule {}

@@ -1,0 +1,22 @@
+#!lua
+-- presence-mark-away: marks a connection away after its transport was lost.
+-- KEYS[1] conns  KEYS[2] states   (see presence-join.lua)
+-- ARGV[1] connId  ARGV[2] userId  ARGV[3] epoch
+-- Reply: {'NOOP'} (absent, other user, newer session or already away)
+--   | {'OK', meta, state}
+-- Invariants: a late disconnect never marks a newer session away; the TTL is untouched.
+local conns, states = KEYS[1], KEYS[2]
+local connId = ARGV[1]
+
+local raw = redis.call('HGET', conns, connId)
+if not raw then
+  return {'NOOP'}
+end
+local meta = cjson.decode(raw)
+if meta.u ~= ARGV[2] or meta.e ~= tonumber(ARGV[3]) or meta.s ~= 'online' then
+  return {'NOOP'}
+end
+meta.s = 'away'
+raw = cjson.encode(meta)
+redis.call('HSET', conns, connId, raw)
+return {'OK', raw, redis.call('HGET', states, connId)}

@@ -1,0 +1,37 @@
+#!lua
+-- presence-sweep: removes the expired connections of one room, at most ARGV[1] of them.
+-- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] users   (see presence-join.lua)
+-- ARGV[1] maxConns
+-- Reply: {nextExpiry|'', connId, meta, state, userGone 0|1, connId, meta, ...}
+--   nextExpiry: the earliest expiresAt left in the room ('' = the room is empty)
+-- Invariant: exactly once. A connection is removed and reported only by the call that
+-- removes it, so concurrent sweepers never report the same connection twice.
+local conns, states, seen, users = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local reply = {''}
+local expired = redis.call('ZRANGE', seen, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(expired) do
+  redis.call('ZREM', seen, id)
+  local raw = redis.call('HGET', conns, id)
+  if raw then
+    local meta = cjson.decode(raw)
+    local userGone = 0
+    if redis.call('HINCRBY', users, meta.u, -1) <= 0 then
+      redis.call('HDEL', users, meta.u)
+      userGone = 1
+    end
+    reply[#reply + 1] = id
+    reply[#reply + 1] = raw
+    reply[#reply + 1] = redis.call('HGET', states, id) or '{}'
+    reply[#reply + 1] = userGone
+    redis.call('HDEL', conns, id)
+    redis.call('HDEL', states, id)
+  end
+end
+local next = redis.call('ZRANGE', seen, 0, 0, 'WITHSCORES')
+if next[2] then
+  reply[1] = next[2]
+end
+return reply

@@ -1,0 +1,53 @@
+import { UseFilters, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+} from '@nestjs/websockets';
+import { AckInterceptor } from '../common/errors/ack.interceptor.js';
+import { WsExceptionFilter } from '../common/errors/ws-exception.filter.js';
+import { createWsValidationPipe } from '../common/errors/ws-validation.pipe.js';
+import { ClientEvent } from '../common/protocol/index.js';
+import type { AppSocket } from '../socket/socket-types.js';
+import { HeartbeatDto, JoinDto, LeaveDto, ListDto, UserDto } from './presence.dto.js';
+import { PresenceService } from './presence.service.js';
+
+/** presence:* requests: validate, delegate, return (the interceptor wraps the ack). */
+@WebSocketGateway()
+@UsePipes(createWsValidationPipe())
+@UseFilters(new WsExceptionFilter())
+@UseInterceptors(new AckInterceptor())
+export class PresenceGateway implements OnGatewayConnection<AppSocket> {
+  constructor(private readonly presence: PresenceService) {}
+
+  handleConnection(socket: AppSocket): void {
+    socket.once('disconnect', (reason) => void this.presence.disconnected(socket, reason));
+  }
+
+  @SubscribeMessage(ClientEvent.PresenceJoin)
+  join(@ConnectedSocket() socket: AppSocket, @MessageBody() dto: JoinDto) {
+    return this.presence.join(socket, dto);
+  }
+
+  @SubscribeMessage(ClientEvent.PresenceHeartbeat)
+  heartbeat(@ConnectedSocket() socket: AppSocket, @MessageBody() dto: HeartbeatDto) {
+    return this.presence.heartbeat(socket, dto);
+  }
+
+  @SubscribeMessage(ClientEvent.PresenceLeave)
+  leave(@ConnectedSocket() socket: AppSocket, @MessageBody() dto: LeaveDto) {
+    return this.presence.leave(socket, dto);
+  }
+
+  @SubscribeMessage(ClientEvent.PresenceList)
+  list(@MessageBody() dto: ListDto) {
+    return this.presence.list(dto.roomId);
+  }
+
+  @SubscribeMessage(ClientEvent.PresenceUser)
+  user(@MessageBody() dto: UserDto) {
+    return this.presence.user(dto.userId);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { HeartbeatSender } from './heartbeat-sender.js';
+import { PresenceGateway } from './presence.gateway.js';
+import { PresenceReaper } from './presence-reaper.js';
+import { PresenceService } from './presence.service.js';
+
+@Module({
+  providers: [PresenceGateway, PresenceService, HeartbeatSender, PresenceReaper],
+  exports: [PresenceService],
+})
+export class PresenceModule {}

@@ -1,0 +1,74 @@
+import { Logger } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { AppConfig } from '../config/app-config.js';
+
+export type RedisRole = 'command' | 'adapter-pub' | 'adapter-sub';
+
+/**
+ * The process's Redis clients by role, created once and closed last. All speak RESP2:
+ * ioredis 6 defaults to RESP3, which @socket.io/redis-adapter was not built against,
+ * and pinning one protocol keeps Lua and pub/sub replies in the shapes we test.
+ */
+export class RedisConnections {
+  private readonly logger = new Logger('Redis');
+  readonly command: Redis;
+  readonly adapterPub: Redis;
+  readonly adapterSub: Redis;
+
+  constructor(url: string, config: AppConfig) {
+    const options: RedisOptions = {
+      protocol: 2,
+      connectionName: `avalon:${config.nodeId}`,
+      commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    };
+    this.command = this.create('command', url, { ...options, enableAutoPipelining: true });
+    // Pub/sub connections must not time out: SUBSCRIBE has no reply deadline to honour.
+    const pubSub = { ...options, commandTimeout: undefined, maxRetriesPerRequest: null };
+    this.adapterPub = this.create('adapter-pub', url, pubSub);
+    this.adapterSub = this.create('adapter-sub', url, pubSub);
+  }
+
+  /** Every client is connected and ready. */
+  get up(): boolean {
+    return this.all().every((client) => client.status === 'ready');
+  }
+
+  /** Per-role status, for readiness details. */
+  statuses(): Record<RedisRole, string> {
+    return {
+      command: this.command.status,
+      'adapter-pub': this.adapterPub.status,
+      'adapter-sub': this.adapterSub.status,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  private all(): Redis[] {
+    return [this.command, this.adapterPub, this.adapterSub];
+  }
+
+  private create(role: RedisRole, url: string, options: RedisOptions): Redis {
+    const client = new Redis(url, options);
+    let wasReady = false;
+    // Without an error listener ioredis errors would crash the process.
+    client.on('error', (err: Error) =>
+      this.logger.warn({ msg: 'redis error', role, err: err.message }),
+    );
+    client.on('ready', () => {
+      wasReady = true;
+      this.logger.log({ msg: 'redis up', role });
+    });
+    client.on('close', () => {
+      if (wasReady) {
+        wasReady = false;
+        this.logger.warn({ msg: 'redis down', role });
+      }
+    });
+    return client;
+  }
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** One Lua script, defined as an ioredis command named `name`. */
+export interface ScriptDefinition {
+  name: string;
+  /** The `.lua` file, resolved next to the module that lists it. */
+  file: URL;
+  /** How many leading arguments are KEYS (all of one hash slot). */
+  numberOfKeys: number;
+}
+
+/**
+ * Defines every script as a command on one client and loads it at start. Calls go by
+ * SHA (EVALSHA); ioredis resends with EVAL on NOSCRIPT, e.g. after SCRIPT FLUSH or a Redis
+ * restart, which is why scripts are never called inside `multi()` (no retry there).
+ */
+export class ScriptRegistry {
+  private readonly sources: ReadonlyMap<string, string>;
+
+  constructor(
+    private readonly redis: Redis,
+    definitions: readonly ScriptDefinition[],
+  ) {
+    const sources = new Map<string, string>();
+    for (const { name, file, numberOfKeys } of definitions) {
+      const lua = readFileSync(file, 'utf8');
+      redis.defineCommand(name, { numberOfKeys, lua });
+      sources.set(name, lua);
+    }
+    this.sources = sources;
+  }
+
+  /** SCRIPT LOAD of every script; the server refuses one that does not compile. */
+  async load(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((lua) => this.redis.script('LOAD', lua)));
+  }
+
+  /** The script names, in definition order. */
+  get names(): string[] {
+    return [...this.sources.keys()];
+  }
+}

@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import type { JwtService } from '../../auth/jwt.service.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode } from '../../common/protocol/index.js';
+import type { AppSocket } from '../socket-types.js';
+import { handshakeError } from './handshake-error.js';
+
+const logger = new Logger('AuthMiddleware');
+
+/** Authenticates the handshake before any handler can run; never accept-then-disconnect. */
+export const authMiddleware =
+  (jwt: JwtService) =>
+  (socket: AppSocket, next: (err?: Error) => void): void => {
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    jwt.verify(auth?.token).then(
+      (userId) => {
+        socket.data.userId = userId;
+        socket.data.joined = new Map();
+        next();
+      },
+      (err: unknown) => {
+        const message = err instanceof AppError ? err.message : 'token invalid';
+        logger.log({ msg: 'handshake refused', code: ErrorCode.UNAUTHENTICATED, reason: message });
+        next(handshakeError(ErrorCode.UNAUTHENTICATED, message));
+      },
+    );
+  };

@@ -1,0 +1,54 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { ServerOptions } from 'socket.io';
+import { JwtService } from '../auth/jwt.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { RedisRef } from '../redis/redis.module.js';
+import { authMiddleware } from './middleware/auth.middleware.js';
+import type { AppServer } from './socket-types.js';
+
+/**
+ * Builds the Socket.IO server: transport and frame limits from configuration, the Redis
+ * adapter when REDIS_URL is set (its channels under REDIS_KEY_PREFIX), and the handshake
+ * middleware chain.
+ */
+export class RedisIoAdapter extends IoAdapter {
+  private readonly config: AppConfig;
+  private readonly redis: RedisRef;
+  private readonly jwt: JwtService;
+
+  constructor(app: INestApplicationContext) {
+    super(app);
+    this.config = app.get(AppConfig);
+    this.redis = app.get(RedisRef);
+    this.jwt = app.get(JwtService);
+  }
+
+  override createIOServer(port: number, options?: Partial<ServerOptions>): AppServer {
+    const merged = { ...options, ...this.serverOptions() } as ServerOptions;
+    const server = super.createIOServer(port, merged) as AppServer;
+    const connections = this.redis.connections;
+    if (connections) {
+      server.adapter(
+        createAdapter(connections.adapterPub, connections.adapterSub, {
+          key: `${this.config.get('REDIS_KEY_PREFIX')}:socket.io`,
+        }),
+      );
+    }
+    server.use(authMiddleware(this.jwt));
+    return server;
+  }
+
+  private serverOptions(): Partial<ServerOptions> {
+    return {
+      transports: ['websocket', 'polling'],
+      maxHttpBufferSize: this.config.get('SOCKET_MAX_PAYLOAD_BYTES'),
+      pingInterval: this.config.get('SOCKET_PING_INTERVAL_MS'),
+      pingTimeout: this.config.get('SOCKET_PING_TIMEOUT_MS'),
+      // Compress only frames worth it: small presence events cost more to deflate than to send.
+      perMessageDeflate: { threshold: 1024 },
+      serveClient: false,
+    };
+  }
+}

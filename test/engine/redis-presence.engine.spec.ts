@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { activeRoomsKey } from '../../src/engine/redis/keys.js';
+import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
+import { RedisServer, uniquePrefix } from '../support/redis-server.js';
+import { describePresenceEngineContract, TTL_MS } from './presence-engine.contract.js';
+
+let server: RedisServer;
+const clients: Redis[] = [];
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.quit()));
+  await server.stop();
+});
+
+/** An engine on its own client; engines made with the same prefix share storage. */
+function engineOn(prefix: string): { engine: RedisPresenceEngine; client: Redis } {
+  const client = new Redis(server.url, { commandTimeout: 2000, lazyConnect: false });
+  clients.push(client);
+  return { engine: new RedisPresenceEngine(client, { prefix, commandTimeoutMs: 2000 }), client };
+}
+
+describePresenceEngineContract('redis', () => {
+  const { engine, client } = engineOn(uniquePrefix());
+  return Promise.resolve({
+    engine,
+    advance: (ms: number) => sleep(ms),
+    cleanup: async () => {
+      clients.splice(clients.indexOf(client), 1);
+      await client.quit();
+    },
+  });
+});
+
+describe('RedisPresenceEngine across processes', () => {
+  const join = { roomId: 'r1', node: 'n1', ttlMs: TTL_MS, maxMembers: 10 };
+
+  it('reports each expired connection once when two engines sweep at once', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [engineOn(prefix).engine, engineOn(prefix).engine];
+    await Promise.all([a.ready(), b.ready()]);
+    for (let i = 0; i < 20; i++) {
+      await a.join({ ...join, roomId: `r${i % 4}`, connId: `c${i}`, userId: `u${i % 3}` });
+    }
+    await sleep(TTL_MS + 50);
+    const results = await Promise.all([a.sweepExpired(2), b.sweepExpired(2)]);
+    results.push(await a.sweepExpired(10), await b.sweepExpired(10));
+    const removed = results.flatMap((r) => r.removed.map((m) => m.member.connId));
+    expect(removed.sort()).toStrictEqual(Array.from({ length: 20 }, (_, i) => `c${i}`).sort());
+  });
+
+  it('applies ops to the stored state when another engine changed it', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [engineOn(prefix).engine, engineOn(prefix).engine];
+    const joined = await a.join({ ...join, connId: 'c1', userId: 'u1', state: { a: 1 } });
+    const beat = { roomId: 'r1', connId: 'c1', userId: 'u1', epoch: joined.epoch, ttlMs: TTL_MS };
+    const fromB = await b.heartbeat({ ...beat, ops: [{ statePatch: { b: 2 } }] });
+    expect(fromB.member.state).toStrictEqual({ a: 1, b: 2 });
+    const fromA = await a.heartbeat({ ...beat, ops: [{ statePatch: { c: 3 } }] });
+    expect(fromA).toMatchObject({ changed: true, member: { state: { a: 1, b: 2, c: 3 } } });
+    const readOnly = await b.heartbeat({ ...beat, ops: [] });
+    expect(readOnly.member.state).toStrictEqual({ a: 1, b: 2, c: 3 });
+  });
+
+  it('finds a room again after its active-set entry was lost', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client } = engineOn(prefix);
+    await engine.join({ ...join, connId: 'c1', userId: 'u1' });
+    await client.del(activeRoomsKey(prefix));
+    await sleep(TTL_MS + 50);
+    let removed = 0;
+    for (let i = 0; i < 100 && removed === 0; i++) {
+      removed = (await engine.sweepExpired(10)).removed.length;
+    }
+    expect(removed).toBe(1);
+  });
+
+  it('answers UNAVAILABLE when Redis does not answer in time', async () => {
+    const client = new Redis(server.url, { commandTimeout: 50 });
+    clients.push(client);
+    const engine = new RedisPresenceEngine(client, {
+      prefix: uniquePrefix(),
+      commandTimeoutMs: 50,
+    });
+    await engine.ready();
+    const paused = new Redis(server.url);
+    await paused.client('PAUSE', 200, 'ALL');
+    await expect(engine.list('r1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await paused.quit();
+    await sleep(200);
+  });
+});

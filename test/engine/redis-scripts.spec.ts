@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
+import { PRESENCE_SCRIPTS } from '../../src/engine/redis/scripts.js';
+import { ScriptRegistry } from '../../src/redis/script-registry.js';
+import { RedisServer, uniquePrefix } from '../support/redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+
+describe('presence scripts', () => {
+  const sources = PRESENCE_SCRIPTS.map((def) => ({ ...def, lua: readFileSync(def.file, 'utf8') }));
+
+  it('all compile and load through the registry', async () => {
+    await redis.script('FLUSH');
+    const registry = new ScriptRegistry(redis, PRESENCE_SCRIPTS);
+    await registry.load();
+    expect(registry.names).toStrictEqual(PRESENCE_SCRIPTS.map((def) => def.name));
+    const loaded = await redis.script('EXISTS', ...sources.map(({ lua }) => sha1(lua)));
+    expect(loaded).toStrictEqual(sources.map(() => 1));
+  });
+
+  it.each(sources)(
+    '$name starts with #!lua and declares exactly its KEYS',
+    ({ lua, numberOfKeys }) => {
+      expect(lua.startsWith('#!lua')).toBe(true);
+      const used = [...lua.matchAll(/KEYS\[(\d+)\]/g)].map((match) => Number(match[1]));
+      expect(Math.max(...used)).toBe(numberOfKeys);
+    },
+  );
+
+  it('a #!lua script may not touch a key it did not declare', async () => {
+    const undeclared = "#!lua\nreturn redis.call('GET', 'not-declared')";
+    await expect(redis.eval(undeclared, 0)).rejects.toThrow(/undeclared|not declared|key/i);
+  });
+
+  it('recovers from NOSCRIPT after SCRIPT FLUSH', async () => {
+    const client = new Redis(server.url);
+    const engine = new RedisPresenceEngine(client, {
+      prefix: uniquePrefix(),
+      commandTimeoutMs: 2000,
+    });
+    await engine.ready();
+    const cmd = { roomId: 'r1', connId: 'c1', userId: 'u1', node: 'n', ttlMs: 5000 };
+    const { epoch } = await engine.join({ ...cmd, maxMembers: 5 });
+    await redis.script('FLUSH');
+    const beat = { ...cmd, epoch, ops: [{ statePatch: { a: 1 } }] };
+    await expect(engine.heartbeat(beat)).resolves.toMatchObject({ changed: true });
+    await redis.script('FLUSH');
+    const [many] = await engine.heartbeatMany([{ ...beat, ops: [{ statePatch: { b: 2 } }] }]);
+    expect(many).toMatchObject({ member: { state: { a: 1, b: 2 } } });
+    await redis.script('FLUSH');
+    await expect(engine.join({ ...cmd, maxMembers: 5 })).resolves.toMatchObject({ resumed: true });
+    await engine.close();
+    await client.quit();
+  });
+});
