@@ -25,7 +25,12 @@ export const ENV_SCHEMA = {
     values: ['development', 'production', 'test'],
     doc: '`production` requires AUTH_JWT_SECRET',
   },
-  PORT: int(3000, 0, 65535, 'HTTP + Socket.IO port (0 = pick a free one; the chosen port is logged)'),
+  PORT: int(
+    3000,
+    0,
+    65535,
+    'HTTP + Socket.IO port (0 = pick a free one; the chosen port is logged)',
+  ),
   REDIS_URL: {
     kind: 'string',
     pattern: /^rediss?:\/\/\S+$/,
@@ -39,7 +44,12 @@ export const ENV_SCHEMA = {
     rule: 'must be 1-64 characters of [A-Za-z0-9_.:-]',
     doc: 'prefix of every Redis key and of the Socket.IO adapter channels',
   },
-  REDIS_COMMAND_TIMEOUT_MS: int(2000, 50, MINUTE, 'deadline of one Redis command (UNAVAILABLE after)'),
+  REDIS_COMMAND_TIMEOUT_MS: int(
+    2000,
+    50,
+    MINUTE,
+    'deadline of one Redis command (UNAVAILABLE after)',
+  ),
   AUTH_JWT_SECRET: {
     kind: 'string',
     pattern: /^.{16,}$/s,
@@ -47,7 +57,12 @@ export const ENV_SCHEMA = {
     doc: 'HS256 secret of handshake tokens; required when NODE_ENV=production',
   },
   PRESENCE_TTL_MS: int(30_000, 1000, HOUR, 'a connection not heard from for this long is removed'),
-  PRESENCE_HEARTBEAT_INTERVAL_MS: int(10_000, 100, HOUR, 'heartbeat interval advised in the join ack'),
+  PRESENCE_HEARTBEAT_INTERVAL_MS: int(
+    10_000,
+    100,
+    HOUR,
+    'heartbeat interval advised in the join ack',
+  ),
   PRESENCE_HEARTBEAT_MODE: {
     kind: 'enum',
     default: 'lua',
@@ -65,7 +80,12 @@ export const ENV_SCHEMA = {
   SOCKET_MAX_PAYLOAD_BYTES: int(65_536, 1024, 16 * 1024 * 1024, 'largest accepted frame'),
   SOCKET_PING_INTERVAL_MS: int(10_000, 100, HOUR, 'transport ping interval'),
   SOCKET_PING_TIMEOUT_MS: int(10_000, 100, HOUR, 'transport pong deadline'),
-  SHUTDOWN_GRACE_MS: int(2000, 0, 10 * MINUTE, 'wait between `server:shutdown` and closing sockets'),
+  SHUTDOWN_GRACE_MS: int(
+    2000,
+    0,
+    10 * MINUTE,
+    'wait between `server:shutdown` and closing sockets',
+  ),
   SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
 } satisfies Record<string, SettingSpec>;
 

@@ -1,9 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  WebSocketGateway,
-  type OnGatewayConnection,
-  type OnGatewayInit,
-} from '@nestjs/websockets';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import { CLIENT_EVENTS, ErrorCode, ServerEvent, fail } from '../common/protocol/index.js';
 import { RealtimeEvents } from './realtime-events.js';
 import type { AppServer, AppSocket } from './socket-types.js';

@@ -195,6 +195,15 @@ export function describePresenceEngineContract(
         expect(await codeOf(engine.heartbeat(beat(epoch)))).toBe('NOT_JOINED');
       });
 
+      it('hides an expired connection from lists before the reaper sweeps it', async () => {
+        await engine.join(joinCmd());
+        await engine.join(joinCmd({ connId: 'c9', userId: 'u9', ttlMs: LONG_TTL_MS }));
+        await h.advance(TTL_MS + 50);
+        expect((await engine.list('r1')).map((m) => m.connId)).toStrictEqual(['c9']);
+        const joined = await engine.join(joinCmd({ connId: 'c8', userId: 'u8' }));
+        expect(joined.members.map((m) => m.connId).sort()).toStrictEqual(['c8', 'c9']);
+      });
+
       it('heartbeatMany answers each command in order', async () => {
         const one = await engine.join(joinCmd());
         const two = await engine.join(joinCmd({ connId: 'c2', userId: 'u2' }));

@@ -45,7 +45,9 @@ export class AppProcess {
       };
       child.stdout?.on('data', onData);
       child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`server exited (${code}) before listening:\n${output}`)),
+      );
     });
     const app = new AppProcess(child, port);
     app.output = output;
@@ -108,7 +110,11 @@ function spawnServer(options: AppOptions): ChildProcess {
     ...options.env,
   };
   // cwd is a folder without .env: a developer's .env must not leak into tests.
-  return spawn(process.execPath, [MAIN], { env, cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [MAIN], {
+    env,
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Rate limits high enough that a test's own connections and requests never hit them. */

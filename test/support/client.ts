@@ -58,9 +58,9 @@ export function request<T = unknown>(
 ): Promise<Ack<T>> {
   const raw = socket as unknown as Socket;
   const timed = raw.timeout(timeoutMs);
-  return (payload === undefined
-    ? timed.emitWithAck(event)
-    : timed.emitWithAck(event, payload)) as Promise<Ack<T>>;
+  return (
+    payload === undefined ? timed.emitWithAck(event) : timed.emitWithAck(event, payload)
+  ) as Promise<Ack<T>>;
 }
 
 /** Like request(), but fails the test unless the ack is ok; returns the data. */
@@ -130,7 +130,11 @@ export function untilRecorded<T>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       raw.off(event, listener);
-      reject(new Error(`recorded ${event}s did not settle within ${timeoutMs} ms: ${JSON.stringify(seen)}`));
+      reject(
+        new Error(
+          `recorded ${event}s did not settle within ${timeoutMs} ms: ${JSON.stringify(seen)}`,
+        ),
+      );
     }, timeoutMs);
     // Registered after record()'s listener, so `seen` already holds the new event here.
     const listener = () => {
@@ -151,8 +155,9 @@ export function untilRecorded<T>(
  */
 export async function dropTransport(socket: TestSocket): Promise<void> {
   const raw = socket as unknown as Socket;
-  const transport = (raw.io.engine as unknown as { transport?: { ws?: { terminate?: () => void } } })
-    .transport;
+  const transport = (
+    raw.io.engine as unknown as { transport?: { ws?: { terminate?: () => void } } }
+  ).transport;
   const terminate = transport?.ws?.terminate?.bind(transport.ws);
   if (!terminate) {
     throw new Error('dropTransport needs a connected websocket transport (node `ws`)');

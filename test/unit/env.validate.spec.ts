@@ -50,11 +50,16 @@ describe('configuration', () => {
       SOCKET_PING_INTERVAL_MS: '10000',
       SOCKET_PING_TIMEOUT_MS: '10000',
     });
-    expect(problems).toEqual([expect.stringMatching(/SOCKET_PING_INTERVAL_MS.*PRESENCE_TTL_MS.*away/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/SOCKET_PING_INTERVAL_MS.*PRESENCE_TTL_MS.*away/),
+    ]);
   });
 
   it('refuses a heartbeat interval that is not below the TTL', () => {
-    const problems = problemsOf({ PRESENCE_TTL_MS: '30000', PRESENCE_HEARTBEAT_INTERVAL_MS: '30000' });
+    const problems = problemsOf({
+      PRESENCE_TTL_MS: '30000',
+      PRESENCE_HEARTBEAT_INTERVAL_MS: '30000',
+    });
     expect(problems).toEqual([expect.stringContaining('PRESENCE_HEARTBEAT_INTERVAL_MS')]);
   });
 
@@ -67,7 +72,9 @@ describe('configuration', () => {
   });
 
   it('refuses malformed Redis URLs and prefixes', () => {
-    expect(problemsOf({ REDIS_URL: 'localhost:6379' })).toEqual([expect.stringContaining('REDIS_URL')]);
+    expect(problemsOf({ REDIS_URL: 'localhost:6379' })).toEqual([
+      expect.stringContaining('REDIS_URL'),
+    ]);
     expect(problemsOf({ REDIS_KEY_PREFIX: 'has space' })).toEqual([
       expect.stringContaining('REDIS_KEY_PREFIX'),
     ]);

@@ -28,9 +28,11 @@ describe('heartbeat batcher', () => {
   it('sends a full batch at once and answers each caller with its own result or error', async () => {
     const batches: HeartbeatCommand[][] = [];
     const batcher = new HeartbeatBatcher(
-      async (cmds) => {
+      (cmds) => {
         batches.push(cmds);
-        return cmds.map((c) => (c.connId === 'bad' ? new Error('STALE') : outcome(c)));
+        return Promise.resolve(
+          cmds.map((c) => (c.connId === 'bad' ? new Error('STALE') : outcome(c))),
+        );
       },
       60_000,
       3,
@@ -42,15 +44,18 @@ describe('heartbeat batcher', () => {
     ]);
     expect(batches).toHaveLength(1);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((results[0] as PromiseFulfilledResult<{ outcome: HeartbeatOutcome }>).value.outcome.member.connId).toBe('a');
+    expect(
+      (results[0] as PromiseFulfilledResult<{ outcome: HeartbeatOutcome }>).value.outcome.member
+        .connId,
+    ).toBe('a');
   });
 
   it('coalesces one session into one command, keeping every op in order, announced once', async () => {
     const sent: HeartbeatCommand[] = [];
     const batcher = new HeartbeatBatcher(
-      async (cmds) => {
+      (cmds) => {
         sent.push(...cmds);
-        return cmds.map(outcome);
+        return Promise.resolve(cmds.map(outcome));
       },
       5,
       100,
@@ -62,7 +67,11 @@ describe('heartbeat batcher', () => {
       batcher.submit(cmd('a', [], 2)),
     ]);
     expect(sent).toHaveLength(2);
-    expect(sent[0].ops).toEqual([{ statePatch: { x: 1 } }, { statePatch: { y: 2 } }, { state: { z: 3 } }]);
+    expect(sent[0].ops).toEqual([
+      { statePatch: { x: 1 } },
+      { statePatch: { y: 2 } },
+      { state: { z: 3 } },
+    ]);
     expect(results.map((r) => r.announce)).toEqual([false, false, true, true]);
   });
 

@@ -5,12 +5,26 @@ export const ClientEvent = {
   PresenceLeave: 'presence:leave',
   PresenceList: 'presence:list',
   PresenceUser: 'presence:user',
+  MetadataGet: 'metadata:get',
+  MetadataSet: 'metadata:set',
+  MetadataUpdate: 'metadata:update',
+  MetadataRemove: 'metadata:remove',
+  MetadataSubscribe: 'metadata:subscribe',
+  MetadataUnsubscribe: 'metadata:unsubscribe',
+  LockAcquire: 'lock:acquire',
+  LockRenew: 'lock:renew',
+  LockRelease: 'lock:release',
+  LockList: 'lock:list',
+  RoomMessage: 'room:message',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
 /** Pushes the server sends. */
 export const ServerEvent = {
   PresenceEvent: 'presence:event',
+  MetadataEvent: 'metadata:event',
+  LockEvent: 'lock:event',
+  RoomMessage: 'room:message',
   ServerShutdown: 'server:shutdown',
   ServerError: 'server:error',
 } as const;

@@ -3,4 +3,5 @@ export * from './error-codes.js';
 export * from './event-maps.js';
 export * from './events.js';
 export * from './limits.js';
+export * from './metadata-payloads.js';
 export * from './payloads.js';

@@ -57,7 +57,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const expiresAt = now + cmd.ttlMs;
     room.set(cmd.connId, { member, epoch, expiresAt });
     this.rooms.set(cmd.roomId, room);
-    return { member: { ...member }, epoch, resumed: !!existing, members: this.members(room), expiresAt };
+    return {
+      member: { ...member },
+      epoch,
+      resumed: !!existing,
+      members: this.members(room),
+      expiresAt,
+    };
   }
 
   async heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
@@ -167,11 +173,17 @@ export class MemoryPresenceEngine extends PresenceEngine {
     if (room.size === 0) {
       this.rooms.delete(roomId);
     }
-    return { roomId, member: { ...conn.member }, userGone: !this.hasUser(room, conn.member.userId) };
+    return {
+      roomId,
+      member: { ...conn.member },
+      userGone: !this.hasUser(room, conn.member.userId),
+    };
   }
 
+  /** Unexpired members: an expired connection the reaper has not swept yet is already gone. */
   private members(room: Map<string, StoredConn>): Member[] {
-    return [...room.values()].map((conn) => ({ ...conn.member }));
+    const now = this.now();
+    return [...room.values()].filter((c) => c.expiresAt > now).map((c) => ({ ...c.member }));
   }
 
   private hasUser(room: Map<string, StoredConn>, userId: string): boolean {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { AppError } from '../../common/errors/app-error.js';
 import { canonicalJson } from '../../common/json.js';
 import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
@@ -58,6 +58,15 @@ const hashed = (state: JsonObject): HashedState => ({
   hash: createHash('sha1').update(canonicalJson(state)).digest('base64'),
 });
 
+/** Runs a pipeline of plain commands; any failed command fails the whole call. */
+async function execAll(pipeline: ChainableCommander): Promise<void> {
+  for (const [err] of (await pipeline.exec()) ?? []) {
+    if (err) {
+      throw err;
+    }
+  }
+}
+
 /** Storage trouble (connection, timeout, unexpected reply) never leaks past the engine. */
 const toAppError = (err: unknown): AppError =>
   err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
@@ -109,11 +118,12 @@ export class RedisPresenceEngine extends PresenceEngine {
         throw new Error('join reply without the joined connection');
       }
       this.remember(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
-      await this.redis
-        .pipeline()
-        .sadd(userRoomsKey(this.options.prefix, cmd.userId), cmd.roomId)
-        .zadd(activeRoomsKey(this.options.prefix), 'LT', expiresAt, cmd.roomId)
-        .exec();
+      await execAll(
+        this.redis
+          .pipeline()
+          .sadd(userRoomsKey(this.options.prefix, cmd.userId), cmd.roomId)
+          .zadd(activeRoomsKey(this.options.prefix), 'LT', expiresAt, cmd.roomId),
+      );
       const members = conns.map((conn) => conn.member);
       return { member: { ...self.member }, epoch, resumed: resumed === 1, members, expiresAt };
     });
@@ -263,7 +273,7 @@ export class RedisPresenceEngine extends PresenceEngine {
       reply = accepted(await this.redis.presenceHeartbeat(...plan.args));
     }
     const [, epoch, changed, expiresAt, , joinedAt, lastSeenAt] = reply.map(Number);
-    const stored = reply[8] ? String(reply[8]) : undefined;
+    const stored = typeof reply[8] === 'string' && reply[8] !== '' ? reply[8] : undefined;
     const current = stored
       ? { state: JSON.parse(stored) as JsonObject, hash: String(reply[7]) }
       : (plan.next ?? plan.base);
@@ -377,7 +387,7 @@ export class RedisPresenceEngine extends PresenceEngine {
         pipeline.zadd(activeRoomsKey(prefix), 'NX', score, rooms[i].roomId);
       }
     });
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 
   private async firstExpiry(seenKey: string): Promise<string | undefined> {
