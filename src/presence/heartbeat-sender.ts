@@ -7,6 +7,8 @@ import { HeartbeatBatcher, type SentHeartbeat } from './heartbeat-batcher.js';
 @Injectable()
 export class HeartbeatSender implements OnApplicationShutdown {
   private readonly batcher?: HeartbeatBatcher;
+  /** Lua mode: the last heartbeat in flight per session, so one session's beats go in order. */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly engine: PresenceEngine,
@@ -25,7 +27,25 @@ export class HeartbeatSender implements OnApplicationShutdown {
     if (this.batcher) {
       return this.batcher.submit(cmd);
     }
-    return { outcome: await this.engine.heartbeat(cmd), announce: true };
+    return { outcome: await this.inOrder(cmd), announce: true };
+  }
+
+  /**
+   * Sends after the session's previous heartbeat settles: back-to-back patches then apply
+   * to each other's result instead of racing on the stored state.
+   */
+  private inOrder(cmd: HeartbeatCommand) {
+    const key = `${cmd.roomId}\u0000${cmd.connId}`;
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const sent = previous.catch(() => undefined).then(() => this.engine.heartbeat(cmd));
+    this.tails.set(key, sent);
+    const forget = () => {
+      if (this.tails.get(key) === sent) {
+        this.tails.delete(key);
+      }
+    };
+    sent.then(forget, forget);
+    return sent;
   }
 
   /** Pending heartbeats are answered before the engine closes. */

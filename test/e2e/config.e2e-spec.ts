@@ -25,7 +25,11 @@ describe('configuration at start-up', () => {
 
   it('accepts transport ping interval + timeout just below PRESENCE_TTL_MS', async () => {
     const app = await AppProcess.start({
-      env: { PRESENCE_TTL_MS: '20001', SOCKET_PING_INTERVAL_MS: '10000', SOCKET_PING_TIMEOUT_MS: '10000' },
+      env: {
+        PRESENCE_TTL_MS: '20001',
+        SOCKET_PING_INTERVAL_MS: '10000',
+        SOCKET_PING_TIMEOUT_MS: '10000',
+      },
     });
     expect(app.logs).toMatch(/listening on port/);
     await app.kill();
