@@ -3,6 +3,8 @@ import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { EngineModule } from './engine/engine.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MessagesModule } from './messages/messages.module.js';
+import { MetadataModule } from './metadata/metadata.module.js';
 import { PresenceModule } from './presence/presence.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SocketModule } from './socket/socket.module.js';
@@ -15,6 +17,8 @@ import { SocketModule } from './socket/socket.module.js';
     AuthModule,
     SocketModule,
     PresenceModule,
+    MetadataModule,
+    MessagesModule,
     HealthModule,
   ],
 })

@@ -3,6 +3,19 @@ import { RESOURCE_ID } from './ids.js';
 import { isJsonObject, jsonBytes } from './json.js';
 import { ErrorCode } from './protocol/index.js';
 
+/** Required, but any JSON including `null` (values and message data). */
+export const IsJsonValue = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isJsonValue',
+      validator: {
+        validate: (value: unknown) => value !== undefined,
+        defaultMessage: buildMessage((each) => `${each}$property is required`, options),
+      },
+    },
+    options,
+  );
+
 /** Optional, but `null` is refused: omit the field instead (PROTOCOL.md). */
 export const IsOptionalField = (): PropertyDecorator =>
   ValidateIf((_object, value) => value !== undefined);

@@ -50,6 +50,9 @@ export const ENV_SCHEMA = {
     MINUTE,
     'deadline of one Redis command (UNAVAILABLE after)',
   ),
+  REDIS_POOL_SIZE: int(5, 1, 1000, 'dedicated connections for metadata transactions'),
+  REDIS_POOL_ACQUIRE_TIMEOUT_MS: int(1000, 10, MINUTE, 'longest wait for a pooled connection'),
+  METADATA_MAX_RETRIES: int(5, 0, 100, 'retries of an aborted metadata transaction'),
   AUTH_JWT_SECRET: {
     kind: 'string',
     pattern: /^.{16,}$/s,
@@ -98,6 +101,9 @@ export interface Env {
   REDIS_URL?: string;
   REDIS_KEY_PREFIX: string;
   REDIS_COMMAND_TIMEOUT_MS: number;
+  REDIS_POOL_SIZE: number;
+  REDIS_POOL_ACQUIRE_TIMEOUT_MS: number;
+  METADATA_MAX_RETRIES: number;
   AUTH_JWT_SECRET?: string;
   PRESENCE_TTL_MS: number;
   PRESENCE_HEARTBEAT_INTERVAL_MS: number;

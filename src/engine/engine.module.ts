@@ -1,7 +1,9 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisRef } from '../redis/redis.module.js';
+import { MemoryMetadataEngine } from './memory/memory-metadata.engine.js';
 import { MemoryPresenceEngine } from './memory/memory-presence.engine.js';
+import { MetadataEngine } from './metadata.engine.js';
 import { PresenceEngine } from './presence.engine.js';
 import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
 
@@ -30,11 +32,15 @@ class EngineLifecycle implements OnApplicationShutdown {
           : new MemoryPresenceEngine(),
     },
     {
+      provide: MetadataEngine,
+      useFactory: (): MetadataEngine => new MemoryMetadataEngine(),
+    },
+    {
       provide: EngineLifecycle,
       inject: [PresenceEngine],
       useFactory: (presence: PresenceEngine) => new EngineLifecycle(presence),
     },
   ],
-  exports: [PresenceEngine],
+  exports: [PresenceEngine, MetadataEngine],
 })
 export class EngineModule {}

@@ -110,6 +110,14 @@ export abstract class PresenceEngine {
   /** The members of a room (unexpired). */
   abstract list(roomId: string): Promise<Member[]>;
 
+  /**
+   * Whether the user has an unexpired connection in the room, online or away: presence
+   * decides access to the room's channel, locks and messages.
+   */
+  async isPresent(roomId: string, userId: string): Promise<boolean> {
+    return (await this.list(roomId)).some((member) => member.userId === userId);
+  }
+
   /** The rooms where the user has connections, with those connections. */
   abstract listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]>;
 

@@ -1,24 +1,17 @@
-import { UseFilters, UseInterceptors, UsePipes } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
   SubscribeMessage,
-  WebSocketGateway,
   type OnGatewayConnection,
 } from '@nestjs/websockets';
-import { AckInterceptor } from '../common/errors/ack.interceptor.js';
-import { WsExceptionFilter } from '../common/errors/ws-exception.filter.js';
-import { createWsValidationPipe } from '../common/errors/ws-validation.pipe.js';
+import { RequestGateway } from '../common/errors/request-gateway.decorator.js';
 import { ClientEvent } from '../common/protocol/index.js';
 import type { AppSocket } from '../socket/socket-types.js';
 import { HeartbeatDto, JoinDto, LeaveDto, ListDto, UserDto } from './presence.dto.js';
 import { PresenceService } from './presence.service.js';
 
 /** presence:* requests: validate, delegate, return (the interceptor wraps the ack). */
-@WebSocketGateway()
-@UsePipes(createWsValidationPipe())
-@UseFilters(new WsExceptionFilter())
-@UseInterceptors(new AckInterceptor())
+@RequestGateway()
 export class PresenceGateway implements OnGatewayConnection<AppSocket> {
   constructor(private readonly presence: PresenceService) {}
 

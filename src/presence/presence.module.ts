@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { MetadataModule } from '../metadata/metadata.module.js';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import { PresenceGateway } from './presence.gateway.js';
 import { PresenceReaper } from './presence-reaper.js';
 import { PresenceService } from './presence.service.js';
 
 @Module({
+  imports: [MetadataModule],
   providers: [PresenceGateway, PresenceService, HeartbeatSender, PresenceReaper],
   exports: [PresenceService],
 })

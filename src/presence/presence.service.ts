@@ -12,6 +12,7 @@ import {
   type UserResult,
 } from '../common/protocol/index.js';
 import { AppConfig } from '../config/app-config.js';
+import { LockService } from '../metadata/lock.service.js';
 import { PresenceEngine, type RemovedMember, type StateOp } from '../engine/presence.engine.js';
 import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
@@ -29,6 +30,7 @@ export class PresenceService {
     private readonly events: RealtimeEvents,
     private readonly heartbeats: HeartbeatSender,
     private readonly config: AppConfig,
+    private readonly locks: LockService,
   ) {}
 
   async join(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
@@ -62,7 +64,7 @@ export class PresenceService {
     if (dto.state !== undefined && dto.statePatch !== undefined) {
       throw new AppError(ErrorCode.BAD_REQUEST, 'state and statePatch are exclusive: send one');
     }
-    this.session(socket, dto.roomId, dto.connId);
+    await this.assertSession(socket, dto.roomId, dto.connId);
     const ops: StateOp[] = [];
     if (dto.state !== undefined) {
       ops.push({ state: dto.state });
@@ -152,12 +154,16 @@ export class PresenceService {
     }
   }
 
-  private session(socket: AppSocket, roomId: string, connId: string): JoinedConn {
-    const session = socket.data.joined.get(joinedKey(roomId, connId));
-    if (!session) {
-      throw new AppError(ErrorCode.NOT_JOINED, 'not joined on this socket: join the room again');
+  /** Heartbeats come from the socket that joined; a new socket resumes by joining again. */
+  private async assertSession(socket: AppSocket, roomId: string, connId: string): Promise<void> {
+    if (socket.data.joined.has(joinedKey(roomId, connId))) {
+      return;
     }
-    return session;
+    const member = (await this.engine.list(roomId)).find((m) => m.connId === connId);
+    if (member && member.userId !== socket.data.userId) {
+      throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
+    }
+    throw new AppError(ErrorCode.NOT_JOINED, 'not joined on this socket: join the room again');
   }
 
   private async forget(socket: AppSocket, roomId: string, connId: string): Promise<void> {
@@ -174,8 +180,12 @@ export class PresenceService {
     this.events.toRoom(roomId, ServerEvent.PresenceEvent, event, except);
   }
 
+  /** Every path a connection leaves by ends here: request, disconnect, expiry. */
   private announceLeave(removed: RemovedMember, reason: LeaveReason, except?: string): void {
     const { roomId, member } = removed;
+    if (removed.userGone) {
+      void this.locks.releaseAllOf(roomId, member.userId);
+    }
     const event = {
       roomId,
       type: 'leave' as const,

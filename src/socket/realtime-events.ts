@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ServerToClientEvents } from '../common/protocol/index.js';
-import { roomChannel } from './channels.js';
+import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
+import { roomChannel, userMetaChannel } from './channels.js';
 import type { AppServer } from './socket-types.js';
 
 type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[K]>[0];
@@ -24,8 +24,31 @@ export class RealtimeEvents {
     payload: Payload<K>,
     exceptSocketId?: string,
   ): void {
+    this.toAudience(roomChannel(roomId), event, payload, exceptSocketId);
+  }
+
+  /** To a channel's audience: a room channel's room, a user channel's subscribers. */
+  toChannel<K extends keyof ServerToClientEvents>(
+    channel: ChannelRef,
+    event: K,
+    payload: Payload<K>,
+    exceptSocketId?: string,
+  ): void {
+    const audience =
+      channel.channelType === 'room'
+        ? roomChannel(channel.channelName)
+        : userMetaChannel(channel.channelName);
+    this.toAudience(audience, event, payload, exceptSocketId);
+  }
+
+  private toAudience<K extends keyof ServerToClientEvents>(
+    audience: string,
+    event: K,
+    payload: Payload<K>,
+    exceptSocketId?: string,
+  ): void {
     const server = this.requireServer();
-    const target = server.to(roomChannel(roomId));
+    const target = server.to(audience);
     const args = [payload] as Parameters<ServerToClientEvents[K]>;
     (exceptSocketId ? target.except(exceptSocketId) : target).emit(event, ...args);
   }

@@ -1,5 +1,20 @@
 import type { Ack } from './ack.js';
 import type {
+  ChannelRef,
+  LockAcquireRequest,
+  LockEvent,
+  LockGrant,
+  LockRequest,
+  LockSummary,
+  MetadataEvent,
+  MetadataRemoveRequest,
+  MetadataSnapshot,
+  MetadataWriteRequest,
+  MetadataWriteResult,
+  RoomMessage,
+  RoomMessageRequest,
+} from './metadata-payloads.js';
+import type {
   HeartbeatRequest,
   HeartbeatResult,
   JoinRequest,
@@ -24,10 +39,24 @@ export interface ClientToServerEvents {
   'presence:leave': Request<LeaveRequest, LeaveResult>;
   'presence:list': Request<ListRequest, ListResult>;
   'presence:user': Request<UserRequest, UserResult>;
+  'metadata:get': Request<ChannelRef, MetadataSnapshot>;
+  'metadata:set': Request<MetadataWriteRequest, MetadataWriteResult>;
+  'metadata:update': Request<MetadataWriteRequest, MetadataWriteResult>;
+  'metadata:remove': Request<MetadataRemoveRequest, MetadataWriteResult>;
+  'metadata:subscribe': Request<ChannelRef, Record<string, never>>;
+  'metadata:unsubscribe': Request<ChannelRef, Record<string, never>>;
+  'lock:acquire': Request<LockAcquireRequest, LockGrant>;
+  'lock:renew': Request<LockAcquireRequest, { expiresAt: number }>;
+  'lock:release': Request<LockRequest, { released: true }>;
+  'lock:list': Request<ChannelRef, { locks: LockSummary[] }>;
+  'room:message': Request<RoomMessageRequest, { id: string; ts: number }>;
 }
 
 export interface ServerToClientEvents {
   'presence:event': (event: PresenceEvent) => void;
+  'metadata:event': (event: MetadataEvent) => void;
+  'lock:event': (event: LockEvent) => void;
+  'room:message': (message: RoomMessage) => void;
   'server:shutdown': (notice: ServerShutdownNotice) => void;
   'server:error': (notice: ServerErrorNotice) => void;
 }

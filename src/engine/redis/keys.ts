@@ -1,5 +1,7 @@
+import type { ChannelRef } from '../../common/protocol/index.js';
+
 /**
- * Every Redis key of the presence engine is built here and nowhere else. Per-room keys
+ * Every Redis key of the Redis engines is built here and nowhere else. Per-room keys
  * share the hash tag `{room:<roomId>}` so one script can touch them all in one slot.
  */
 export interface PresenceRoomKeys {
@@ -49,4 +51,53 @@ export function roomIdFromSeenKey(prefix: string, key: string): string | undefin
     return undefined;
   }
   return key.slice(head.length, -tail.length);
+}
+
+/** The keys of one metadata channel, all in the slot of `{chan:<type>:<name>}`. */
+export interface ChannelKeys {
+  /** hash: `major` → majorRevision, `i:<key>` → item JSON (opaque to Lua). */
+  meta: string;
+  /** hash lockName → `{"owner","token","expiresAt"}`; a lapsed lock stays until swept. */
+  locks: string;
+  /** string: the channel's fencing counter, seeded from time. */
+  fence: string;
+}
+
+const channelTag = (channel: ChannelRef): string =>
+  `{chan:${channel.channelType}:${channel.channelName}}`;
+
+export function channelKeys(prefix: string, channel: ChannelRef): ChannelKeys {
+  const base = `${prefix}:${channelTag(channel)}`;
+  return { meta: `${base}:meta`, locks: `${base}:locks`, fence: `${base}:fence` };
+}
+
+/** Zset of every lock (cross-slot) → its expiresAt: what the lock sweep visits. */
+export const lockExpiryKey = (prefix: string): string => `${prefix}:locks`;
+
+/** A lock as a member of `lockExpiryKey`: JSON, so no name can be mistaken for another. */
+export const lockExpiryMember = (channel: ChannelRef, lockName: string): string =>
+  JSON.stringify([channel.channelType, channel.channelName, lockName]);
+
+/** The channel and lock of a `lockExpiryMember`, or undefined for anything else. */
+export function parseLockExpiryMember(
+  member: string,
+): { channel: ChannelRef; lockName: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(member);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) {
+    return undefined;
+  }
+  const [channelType, channelName, lockName] = parsed as unknown[];
+  if (
+    (channelType !== 'room' && channelType !== 'user') ||
+    typeof channelName !== 'string' ||
+    typeof lockName !== 'string'
+  ) {
+    return undefined;
+  }
+  return { channel: { channelType, channelName }, lockName };
 }

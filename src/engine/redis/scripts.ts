@@ -20,6 +20,17 @@ export const PRESENCE_SCRIPTS: readonly ScriptDefinition[] = [
   script('reaperLease', 'reaper-lease.lua', 1),
 ];
 
+/** The lock scripts of the metadata engine (metadata writes are WATCH/MULTI, not Lua). */
+export const LOCK_SCRIPTS: readonly ScriptDefinition[] = [
+  script('lockAcquire', 'lock-acquire.lua', 2),
+  script('lockRenew', 'lock-renew.lua', 1),
+  script('lockRelease', 'lock-release.lua', 1),
+  script('lockReleaseOwner', 'lock-release-owner.lua', 1),
+  script('lockExpire', 'lock-expire.lua', 1),
+  script('lockList', 'lock-list.lua', 1),
+  script('lockIndexDrop', 'lock-index-drop.lua', 1),
+];
+
 type ScriptArg = string | number;
 
 declare module 'ioredis' {
@@ -31,6 +42,13 @@ declare module 'ioredis' {
     presenceList(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     presenceSweep(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     reaperLease(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockAcquire(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockRenew(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockRelease(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockReleaseOwner(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockExpire(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockList(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    lockIndexDrop(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
   }
 }
 
@@ -92,4 +110,21 @@ export function parseConns(flat: unknown[]): ScriptConn[] {
     conns.push(parseConn(flat[i], flat[i + 1], flat[i + 2]));
   }
   return conns;
+}
+
+/** A lock script's array reply; LOCK_HELD / LOCK_NOT_HELD become their AppError. */
+export function lockAccepted(reply: unknown, lockName: string): unknown[] {
+  if (!Array.isArray(reply)) {
+    throw new Error('unexpected script reply');
+  }
+  if (reply[0] === 'LOCK_HELD') {
+    throw new AppError(ErrorCode.LOCK_HELD, `lock ${lockName} is held`, {
+      owner: String(reply[1]),
+      expiresAt: Number(reply[2]),
+    });
+  }
+  if (reply[0] === 'LOCK_NOT_HELD') {
+    throw new AppError(ErrorCode.LOCK_NOT_HELD, `lock ${lockName} is not held by you`);
+  }
+  return reply;
 }

@@ -1,0 +1,17 @@
+import { IsString, Length } from 'class-validator';
+import { Limits, type JsonValue } from '../common/protocol/index.js';
+import { IsJsonValue, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
+
+export class RoomMessageDto {
+  @IsResourceId()
+  roomId: string;
+
+  @IsOptionalField()
+  @IsString()
+  @Length(1, 64)
+  type?: string;
+
+  @IsJsonValue()
+  @MaxJsonBytes(Limits.MESSAGE_BYTES)
+  data: JsonValue;
+}

@@ -1,0 +1,16 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { Limits } from '../common/protocol/index.js';
+import { IsResourceId } from '../common/validation.js';
+import { ChannelDto } from './channel.dto.js';
+
+export class LockDto extends ChannelDto {
+  @IsResourceId()
+  lockName: string;
+}
+
+export class LockTtlDto extends LockDto {
+  @IsInt()
+  @Min(Limits.LOCK_TTL_MIN_MS)
+  @Max(Limits.LOCK_TTL_MAX_MS)
+  ttlMs: number;
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error.js';
+import {
+  ErrorCode,
+  ServerEvent,
+  type ChannelRef,
+  type MetadataSnapshot,
+  type MetadataWriteResult,
+} from '../common/protocol/index.js';
+import { MetadataEngine, type WriteKind } from '../engine/metadata.engine.js';
+import { userMetaChannel } from '../socket/channels.js';
+import { RealtimeEvents } from '../socket/realtime-events.js';
+import type { AppSocket } from '../socket/socket-types.js';
+import { ChannelAccess } from './channel-access.js';
+import { channelOf } from './channel.dto.js';
+import type { MetadataRemoveDto, MetadataWriteDto } from './metadata.dto.js';
+
+/** Channel metadata: access rules, then one atomic write, then one event with the changed items. */
+@Injectable()
+export class MetadataService {
+  constructor(
+    private readonly engine: MetadataEngine,
+    private readonly access: ChannelAccess,
+    private readonly events: RealtimeEvents,
+  ) {}
+
+  async get(socket: AppSocket, dto: ChannelRef): Promise<MetadataSnapshot> {
+    const channel = channelOf(dto);
+    await this.access.assertRead(channel, socket.data.userId);
+    return this.engine.read(channel);
+  }
+
+  write(socket: AppSocket, kind: 'set' | 'update', dto: MetadataWriteDto) {
+    const items = dto.items.map(({ key, value, revision }) => ({ key, value, revision }));
+    return this.apply(socket, kind, dto, { items });
+  }
+
+  remove(socket: AppSocket, dto: MetadataRemoveDto) {
+    return this.apply(socket, 'remove', dto, { keys: dto.keys });
+  }
+
+  async subscribe(socket: AppSocket, dto: ChannelRef): Promise<Record<string, never>> {
+    await socket.join(userMetaChannel(this.userChannel(dto)));
+    return {};
+  }
+
+  async unsubscribe(socket: AppSocket, dto: ChannelRef): Promise<Record<string, never>> {
+    await socket.leave(userMetaChannel(this.userChannel(dto)));
+    return {};
+  }
+
+  private async apply(
+    socket: AppSocket,
+    kind: WriteKind,
+    dto: MetadataWriteDto | MetadataRemoveDto,
+    change: Pick<MetadataWriteDto, 'items'> | Pick<MetadataRemoveDto, 'keys'>,
+  ): Promise<MetadataWriteResult> {
+    const channel = channelOf(dto);
+    const authorUserId = socket.data.userId;
+    await this.access.assertWrite(channel, authorUserId);
+    const outcome = await this.engine.write({
+      channel,
+      kind,
+      ...change,
+      majorRevision: dto.majorRevision,
+      lockName: dto.lockName,
+      authorUserId,
+    });
+    if (outcome.changed) {
+      const items = kind === 'remove' ? outcome.removed.map((key) => ({ key })) : outcome.written;
+      const event = {
+        ...channel,
+        type: kind,
+        majorRevision: outcome.majorRevision,
+        items,
+        authorUserId,
+        ts: Date.now(),
+      };
+      this.events.toChannel(channel, ServerEvent.MetadataEvent, event, socket.id);
+    }
+    return { majorRevision: outcome.majorRevision, items: outcome.items };
+  }
+
+  private userChannel(dto: ChannelRef): string {
+    if (dto.channelType !== 'user') {
+      throw new AppError(
+        ErrorCode.BAD_REQUEST,
+        'channelType: only user channels are subscribed; room members receive room events',
+        { field: 'channelType' },
+      );
+    }
+    return dto.channelName;
+  }
+}
