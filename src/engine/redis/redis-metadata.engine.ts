@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis';
+import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
+import { ScriptRegistry } from '../../redis/script-registry.js';
+import type { TransactionPool } from '../../redis/transaction-pool.js';
+import {
+  MetadataEngine,
+  type AcquireOutcome,
+  type ChannelLock,
+  type WriteCommand,
+  type WriteOutcome,
+} from '../metadata.engine.js';
+import { sortedItems } from '../metadata-rules.js';
+import { channelKeys } from './keys.js';
+import { parseChannel, writeChannel } from './metadata-transaction.js';
+import { RedisLocks } from './redis-locks.js';
+import { LOCK_SCRIPTS } from './scripts.js';
+import { toAppError, withDeadline } from './storage-guard.js';
+
+export interface RedisMetadataOptions {
+  prefix: string;
+  /** EXECs aborted by concurrent writes that are tried again before BUSY. */
+  maxRetries: number;
+  /** Deadline of one call on the shared client; past it the caller gets UNAVAILABLE. */
+  commandTimeoutMs: number;
+}
+
+/**
+ * Channel metadata and locks in Redis. Writes are WATCH/MULTI/EXEC transactions on a
+ * pooled connection of their own (a write checks its lock in the same transaction);
+ * reads and locks run on the shared client, locks as one Lua script per operation.
+ * The pool belongs to whoever created it (drained at shutdown), like the client.
+ */
+export class RedisMetadataEngine extends MetadataEngine {
+  private readonly scripts: ScriptRegistry;
+  private readonly locks: RedisLocks;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly pool: TransactionPool,
+    private readonly options: RedisMetadataOptions,
+  ) {
+    super();
+    this.scripts = new ScriptRegistry(redis, LOCK_SCRIPTS);
+    this.locks = new RedisLocks(redis, options.prefix);
+  }
+
+  /** Scripts loaded and one pooled connection answering. */
+  async ready(): Promise<void> {
+    await this.guard(() => this.scripts.load());
+    try {
+      await this.pool.use(async (conn) => {
+        await conn.redis.ping();
+      });
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  read(channel: ChannelRef): Promise<MetadataSnapshot> {
+    return this.guard(async () => {
+      const state = parseChannel(await this.redis.hgetall(this.keys(channel).meta));
+      return {
+        ...channel,
+        majorRevision: state.majorRevision,
+        items: sortedItems(state.items.values()),
+      };
+    });
+  }
+
+  /**
+   * No overall deadline: every command and the pool's acquire have their own, and a
+   * deadline racing an EXEC would turn a known result into "may or may not have happened".
+   */
+  async write(cmd: WriteCommand): Promise<WriteOutcome> {
+    try {
+      return await writeChannel(this.pool, this.keys(cmd.channel), cmd, this.options.maxRetries);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  acquireLock(
+    channel: ChannelRef,
+    lockName: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<AcquireOutcome> {
+    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs));
+  }
+
+  renewLock(
+    channel: ChannelRef,
+    lockName: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<{ expiresAt: number }> {
+    return this.guard(() => this.locks.renew(channel, lockName, owner, ttlMs));
+  }
+
+  releaseLock(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
+    return this.guard(() => this.locks.release(channel, lockName, owner));
+  }
+
+  listLocks(channel: ChannelRef): Promise<LockSummary[]> {
+    return this.guard(() => this.locks.list(channel));
+  }
+
+  releaseLocksOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
+    return this.guard(() => this.locks.releaseAllOf(channel, owner));
+  }
+
+  /** No engine deadline here: locks a sweep already removed must be reported. */
+  async sweepExpiredLocks(max: number): Promise<ChannelLock[]> {
+    try {
+      return await this.locks.sweep(max);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  private keys(channel: ChannelRef) {
+    return channelKeys(this.options.prefix, channel);
+  }
+
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    return withDeadline(this.options.commandTimeoutMs, work);
+  }
+}

@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import { createPool, type Pool } from 'generic-pool';
+import { Redis } from 'ioredis';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/protocol/index.js';
+
+export interface TransactionPoolOptions {
+  url: string;
+  /** Connections at most (REDIS_POOL_SIZE). */
+  size: number;
+  /** Longest wait for a free connection; past it the caller gets BUSY. */
+  acquireTimeoutMs: number;
+  /** Deadline of every command, and of connecting. */
+  commandTimeoutMs: number;
+  /** Connection name shown by CLIENT LIST. */
+  name: string;
+}
+
+/** Longest pause between two failed attempts to open a connection. */
+const MAX_CREATE_BACKOFF_MS = 1000;
+
+/**
+ * A dedicated connection for WATCH/MULTI/EXEC. WATCH lives on the server side of one TCP
+ * connection, so the transaction must know whether the socket it watched on is still the
+ * one that will carry EXEC: `generation` counts every close of this client.
+ */
+export class TxConnection {
+  private generation = 0;
+  private watchOpen = false;
+
+  constructor(readonly redis: Redis) {
+    for (const event of ['close', 'end', 'reconnecting']) {
+      redis.on(event, () => this.generation++);
+    }
+  }
+
+  /** Call right before sending WATCH; returns what `intact` checks before EXEC. */
+  watching(): number {
+    this.watchOpen = true;
+    return this.generation;
+  }
+
+  /** EXEC, DISCARD or UNWATCH answered: nothing is watched any more. */
+  unwatched(): void {
+    this.watchOpen = false;
+  }
+
+  /** A WATCH may still be open (the work stopped between WATCH and EXEC). */
+  get watchMayBeOpen(): boolean {
+    return this.watchOpen;
+  }
+
+  /** The connection that carried the WATCH of `generation` is still up: EXEC is safe. */
+  intact(generation: number): boolean {
+    return this.generation === generation && this.redis.status === 'ready';
+  }
+
+  /** The current generation, for callers that check `intact` later. */
+  get current(): number {
+    return this.generation;
+  }
+}
+
+/**
+ * A pool of TxConnections (DESIGN: WATCH is per connection, never on the shared client).
+ * Connections never reconnect and never replay: a dropped one is destroyed and replaced,
+ * so an EXEC can never run on a new socket that lacks its WATCH.
+ */
+export class TransactionPool {
+  private readonly logger = new Logger(TransactionPool.name);
+  private readonly pool: Pool<TxConnection>;
+  /** Consecutive failed connects: drives the backoff and tells UNAVAILABLE from BUSY. */
+  private createFailures = 0;
+
+  constructor(private readonly options: TransactionPoolOptions) {
+    this.pool = createPool<TxConnection>(
+      {
+        create: () => this.create(),
+        destroy: (conn) => {
+          conn.redis.disconnect();
+          return Promise.resolve();
+        },
+        validate: (conn) => Promise.resolve(conn.redis.status === 'ready'),
+      },
+      {
+        max: options.size,
+        min: 0,
+        acquireTimeoutMillis: options.acquireTimeoutMs,
+        testOnBorrow: true,
+      },
+    );
+  }
+
+  /**
+   * Runs `work` on a connection of its own and returns the connection clean: a WATCH left
+   * open is UNWATCHed; a connection that failed, dropped, or threw anything but an
+   * AppError is destroyed instead of reused. No free connection in time: BUSY (or
+   * UNAVAILABLE when connections cannot be opened at all).
+   */
+  async use<T>(work: (conn: TxConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    const generation = conn.current;
+    let healthy = true;
+    try {
+      return await work(conn);
+    } catch (err) {
+      healthy = err instanceof AppError;
+      throw err;
+    } finally {
+      await this.giveBack(conn, generation, healthy);
+    }
+  }
+
+  /** Sizes for readiness and metrics. */
+  stats(): { size: number; available: number; borrowed: number; pending: number } {
+    const { size, available, borrowed, pending } = this.pool;
+    return { size, available, borrowed, pending };
+  }
+
+  /** Shutdown: waits for borrowed connections to come back, then closes them all. */
+  async drain(): Promise<void> {
+    await this.pool.drain();
+    await this.pool.clear();
+  }
+
+  private async acquire(): Promise<TxConnection> {
+    try {
+      return await this.pool.acquire();
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TimeoutError' && this.createFailures === 0) {
+        throw new AppError(ErrorCode.BUSY, 'storage busy: no connection free');
+      }
+      throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
+    }
+  }
+
+  private async giveBack(conn: TxConnection, generation: number, healthy: boolean): Promise<void> {
+    let clean = healthy;
+    if (clean && conn.watchMayBeOpen) {
+      try {
+        await conn.redis.unwatch();
+        conn.unwatched();
+      } catch {
+        clean = false;
+      }
+    }
+    const back =
+      clean && conn.intact(generation) ? this.pool.release(conn) : this.pool.destroy(conn);
+    // Either way the slot is free again; a failure here only concerns a dead connection.
+    await back.catch((err: unknown) => this.logger.debug({ msg: 'pool return failed', err }));
+  }
+
+  private async create(): Promise<TxConnection> {
+    if (this.createFailures > 0) {
+      // generic-pool retries a failed create at once; without a pause that is a busy loop.
+      await sleep(Math.min(25 * 2 ** this.createFailures, MAX_CREATE_BACKOFF_MS));
+    }
+    const { url, commandTimeoutMs, name } = this.options;
+    const redis = new Redis(url, {
+      protocol: 2,
+      connectionName: name,
+      lazyConnect: true,
+      connectTimeout: commandTimeoutMs,
+      commandTimeout: commandTimeoutMs,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      // Never reconnect: the pool replaces a dropped connection (see the class comment).
+      retryStrategy: () => null,
+    });
+    // Without an error listener an ioredis error would crash the process.
+    redis.on('error', (err: Error) =>
+      this.logger.debug({ msg: 'transaction connection error', err: err.message }),
+    );
+    const conn = new TxConnection(redis);
+    try {
+      await redis.connect();
+    } catch (err) {
+      this.createFailures++;
+      redis.disconnect();
+      throw err;
+    }
+    this.createFailures = 0;
+    return conn;
+  }
+}
