@@ -5,6 +5,7 @@ import { EngineModule } from './engine/engine.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PresenceModule } from './presence/presence.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SocketModule } from './socket/socket.module.js';
@@ -12,6 +13,7 @@ import { SocketModule } from './socket/socket.module.js';
 @Module({
   imports: [
     ConfigModule,
+    MetricsModule,
     RedisModule,
     EngineModule,
     AuthModule,

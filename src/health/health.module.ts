@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller.js';
+import { ProcessStats } from './process-stats.js';
 import { Readiness } from './readiness.js';
+import { StatsController } from './stats.controller.js';
 
-@Module({ controllers: [HealthController], providers: [Readiness] })
+@Module({
+  controllers: [HealthController, StatsController],
+  providers: [Readiness, ProcessStats],
+  exports: [Readiness],
+})
 export class HealthModule {}

@@ -8,6 +8,7 @@ import {
   type MetadataWriteResult,
 } from '../common/protocol/index.js';
 import { MetadataEngine, type WriteKind } from '../engine/metadata.engine.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { userMetaChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 import type { AppSocket } from '../socket/socket-types.js';
@@ -22,6 +23,7 @@ export class MetadataService {
     private readonly engine: MetadataEngine,
     private readonly access: ChannelAccess,
     private readonly events: RealtimeEvents,
+    private readonly metrics: RealtimeMetrics,
   ) {}
 
   async get(socket: AppSocket, dto: ChannelRef): Promise<MetadataSnapshot> {
@@ -66,6 +68,7 @@ export class MetadataService {
       lockName: dto.lockName,
       authorUserId,
     });
+    this.metrics.metadataRetries.inc(outcome.attempts - 1);
     if (outcome.changed) {
       const items = kind === 'remove' ? outcome.removed.map((key) => ({ key })) : outcome.written;
       const event = {

@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { PresenceEngine, type HeartbeatCommand } from '../engine/presence.engine.js';
 import { HeartbeatBatcher, type SentHeartbeat } from './heartbeat-batcher.js';
 
@@ -13,12 +14,14 @@ export class HeartbeatSender implements OnApplicationShutdown {
   constructor(
     private readonly engine: PresenceEngine,
     config: AppConfig,
+    metrics: RealtimeMetrics,
   ) {
     if (config.get('PRESENCE_HEARTBEAT_MODE') === 'batched') {
       this.batcher = new HeartbeatBatcher(
         (cmds) => engine.heartbeatMany(cmds),
         config.get('HEARTBEAT_BATCH_WINDOW_MS'),
         config.get('HEARTBEAT_MAX_BATCH_SIZE'),
+        (size) => metrics.heartbeatBatchSize.observe(size),
       );
     }
   }

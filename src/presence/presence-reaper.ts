@@ -7,6 +7,7 @@ import {
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config.js';
 import { PresenceEngine } from '../engine/presence.engine.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { PresenceService } from './presence.service.js';
 
 /** Most batches one tick sweeps, so a huge backlog is spread over ticks. */
@@ -29,6 +30,7 @@ export class PresenceReaper implements OnApplicationBootstrap, OnApplicationShut
     private readonly engine: PresenceEngine,
     private readonly presence: PresenceService,
     private readonly config: AppConfig,
+    private readonly metrics: RealtimeMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,6 +63,7 @@ export class PresenceReaper implements OnApplicationBootstrap, OnApplicationShut
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
       const { removed, roomsVisited } = await this.engine.sweepExpired(batchSize);
       this.presence.announceExpired(removed);
+      this.metrics.reaped.inc(removed.length);
       if (roomsVisited < batchSize) {
         return;
       }

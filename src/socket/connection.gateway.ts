@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import { CLIENT_EVENTS, ErrorCode, ServerEvent, fail } from '../common/protocol/index.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { RealtimeEvents } from './realtime-events.js';
 import type { AppServer, AppSocket } from './socket-types.js';
 
@@ -15,7 +16,10 @@ const MAX_ECHOED_EVENT_LENGTH = 64;
 export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayConnection<AppSocket> {
   private readonly logger = new Logger(ConnectionGateway.name);
 
-  constructor(private readonly events: RealtimeEvents) {}
+  constructor(
+    private readonly events: RealtimeEvents,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
 
   afterInit(server: AppServer): void {
     this.events.bind(server);
@@ -23,8 +27,10 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
 
   handleConnection(socket: AppSocket): void {
     this.logger.debug({ msg: 'connected', socketId: socket.id, userId: socket.data.userId });
+    this.metrics.connectionsTotal.inc({ result: 'accepted', reason: 'ok' });
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event !== 'string' || !CLIENT_EVENTS.has(event)) {
+        this.metrics.events.inc({ event: 'unknown', outcome: ErrorCode.BAD_REQUEST });
         this.refuse(socket, String(event), 'unknown event', args);
       }
     });

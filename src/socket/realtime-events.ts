@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
 import { roomChannel, userMetaChannel } from './channels.js';
 import type { AppServer } from './socket-types.js';
@@ -12,6 +13,8 @@ type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEv
 @Injectable()
 export class RealtimeEvents {
   private server?: AppServer;
+
+  constructor(private readonly metrics: RealtimeMetrics) {}
 
   bind(server: AppServer): void {
     this.server = server;
@@ -48,6 +51,7 @@ export class RealtimeEvents {
     exceptSocketId?: string,
   ): void {
     const server = this.requireServer();
+    this.metrics.broadcasts.inc({ event });
     const target = server.to(audience);
     const args = [payload] as Parameters<ServerToClientEvents[K]>;
     (exceptSocketId ? target.except(exceptSocketId) : target).emit(event, ...args);
@@ -57,6 +61,16 @@ export class RealtimeEvents {
   toLocal<K extends keyof ServerToClientEvents>(event: K, payload: Payload<K>): void {
     const args = [payload] as Parameters<ServerToClientEvents[K]>;
     this.requireServer().local.emit(event, ...args);
+  }
+
+  /** Sockets connected to this process, and game rooms with at least one of them. */
+  localStats(): { connections: number; rooms: number } {
+    const namespace = this.server?.of('/');
+    let rooms = 0;
+    for (const name of namespace?.adapter.rooms.keys() ?? []) {
+      rooms += name.startsWith(roomChannel('')) ? 1 : 0;
+    }
+    return { connections: namespace?.sockets.size ?? 0, rooms };
   }
 
   private requireServer(): AppServer {

@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { ServerOptions } from 'socket.io';
 import { JwtService } from '../auth/jwt.service.js';
 import { AppConfig } from '../config/app-config.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { RedisRef } from '../redis/redis.module.js';
 import { authMiddleware } from './middleware/auth.middleware.js';
 import type { AppServer } from './socket-types.js';
@@ -17,12 +18,14 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly config: AppConfig;
   private readonly redis: RedisRef;
   private readonly jwt: JwtService;
+  private readonly metrics: RealtimeMetrics;
 
   constructor(app: INestApplicationContext) {
     super(app);
     this.config = app.get(AppConfig);
     this.redis = app.get(RedisRef);
     this.jwt = app.get(JwtService);
+    this.metrics = app.get(RealtimeMetrics);
   }
 
   override createIOServer(port: number, options?: Partial<ServerOptions>): AppServer {
@@ -36,7 +39,7 @@ export class RedisIoAdapter extends IoAdapter {
         }),
       );
     }
-    server.use(authMiddleware(this.jwt));
+    server.use(authMiddleware(this.jwt, this.metrics));
     return server;
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { JwtService } from '../../auth/jwt.service.js';
+import type { RealtimeMetrics } from '../../metrics/realtime.metrics.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/protocol/index.js';
 import type { AppSocket } from '../socket-types.js';
@@ -9,7 +10,7 @@ const logger = new Logger('AuthMiddleware');
 
 /** Authenticates the handshake before any handler can run; never accept-then-disconnect. */
 export const authMiddleware =
-  (jwt: JwtService) =>
+  (jwt: JwtService, metrics: RealtimeMetrics) =>
   (socket: AppSocket, next: (err?: Error) => void): void => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     jwt.verify(auth?.token).then(
@@ -20,6 +21,7 @@ export const authMiddleware =
       },
       (err: unknown) => {
         const message = err instanceof AppError ? err.message : 'token invalid';
+        metrics.connectionsTotal.inc({ result: 'refused', reason: ErrorCode.UNAUTHENTICATED });
         logger.log({ msg: 'handshake refused', code: ErrorCode.UNAUTHENTICATED, reason: message });
         next(handshakeError(ErrorCode.UNAUTHENTICATED, message));
       },

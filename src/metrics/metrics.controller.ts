@@ -1,0 +1,15 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { RealtimeMetrics } from './realtime.metrics.js';
+
+@Controller()
+export class MetricsController {
+  constructor(private readonly metrics: RealtimeMetrics) {}
+
+  /** Prometheus text format, this process's figures. */
+  @Get('metrics')
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
