@@ -8,6 +8,7 @@ import { MetadataModule } from './metadata/metadata.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PresenceModule } from './presence/presence.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SocketModule } from './socket/socket.module.js';
 
 @Module({
@@ -22,6 +23,7 @@ import { SocketModule } from './socket/socket.module.js';
     MetadataModule,
     MessagesModule,
     HealthModule,
+    ShutdownModule,
   ],
 })
 export class AppModule {}

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigError } from './config/env.validate.js';
+import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 async function bootstrap(): Promise<void> {
   // One JSON object per line: fields stay fields for whoever collects the logs.
@@ -14,11 +17,37 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { abortOnError: false, logger });
   const config = app.get(AppConfig);
   app.useWebSocketAdapter(new RedisIoAdapter(app));
-  app.enableShutdownHooks();
+  stopOnSignal(app);
   await app.listen(config.get('PORT'));
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   const engine = config.redisUrl ? 'redis' : 'memory';
   new Logger('Main').log(`listening on port ${port} (engine: ${engine}, node: ${config.nodeId})`);
+}
+
+/**
+ * The first SIGTERM/SIGINT drains (announce, grace, close sockets, flush) and closes the
+ * app (Redis last), then exits 0; a second signal exits at once.
+ */
+function stopOnSignal(app: INestApplication): void {
+  const logger = new Logger('Shutdown');
+  const stop = (signal: string) => {
+    SIGNALS.forEach((s) => process.once(s, () => process.exit(1)));
+    app
+      .get(ShutdownService)
+      .drain(signal)
+      .then(() => app.close())
+      .then(
+        () => {
+          logger.log('shutdown complete');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ msg: 'shutdown failed', err: String(err) });
+          process.exit(1);
+        },
+      );
+  };
+  SIGNALS.forEach((signal) => process.once(signal, stop));
 }
 
 bootstrap().catch((err: unknown) => {

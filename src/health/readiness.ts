@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { RedisRef } from '../redis/redis.module.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -20,6 +21,7 @@ export class Readiness implements OnApplicationBootstrap {
   constructor(
     private readonly presence: PresenceEngine,
     private readonly redis: RedisRef,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -27,7 +29,10 @@ export class Readiness implements OnApplicationBootstrap {
   }
 
   report(): ReadinessReport {
-    const checks: Record<string, boolean> = { engine: this.engineReady };
+    const checks: Record<string, boolean> = {
+      engine: this.engineReady,
+      running: !this.shutdown.active,
+    };
     const connections = this.redis.connections;
     if (connections) {
       for (const [role, status] of Object.entries(connections.statuses())) {

@@ -51,8 +51,15 @@ export class HeartbeatSender implements OnApplicationShutdown {
     return sent;
   }
 
+  /** Sends what waits in the batch and resolves when every heartbeat in flight is answered. */
+  async drain(): Promise<void> {
+    await Promise.all(
+      [this.batcher?.drain(), ...this.tails.values()].map((p) => p?.catch(() => undefined)),
+    );
+  }
+
   /** Pending heartbeats are answered before the engine closes. */
   async onApplicationShutdown(): Promise<void> {
-    await this.batcher?.drain();
+    await this.drain();
   }
 }

@@ -8,6 +8,6 @@ import { PresenceService } from './presence.service.js';
 @Module({
   imports: [MetadataModule],
   providers: [PresenceGateway, PresenceService, HeartbeatSender, PresenceReaper],
-  exports: [PresenceService],
+  exports: [PresenceService, HeartbeatSender],
 })
 export class PresenceModule {}

@@ -13,6 +13,7 @@ import {
 } from '../common/protocol/index.js';
 import { AppConfig } from '../config/app-config.js';
 import { LockService } from '../metadata/lock.service.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { PresenceEngine, type RemovedMember, type StateOp } from '../engine/presence.engine.js';
 import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
@@ -31,6 +32,7 @@ export class PresenceService {
     private readonly heartbeats: HeartbeatSender,
     private readonly config: AppConfig,
     private readonly locks: LockService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   async join(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
@@ -111,6 +113,9 @@ export class PresenceService {
   async disconnected(socket: AppSocket, reason: string): Promise<void> {
     const sessions = [...(socket.data.joined?.values() ?? [])];
     socket.data.joined?.clear();
+    if (this.shutdown.active) {
+      return; // closed by our shutdown: the client resumes elsewhere, others see nothing
+    }
     const explicit = reason === 'client namespace disconnect';
     await Promise.all(
       sessions.map((s) => (explicit ? this.leaveFenced(socket, s) : this.markAway(socket, s))),

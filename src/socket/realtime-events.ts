@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
 import { roomChannel, userMetaChannel } from './channels.js';
-import type { AppServer } from './socket-types.js';
+import type { AppServer, AppSocket } from './socket-types.js';
 
 type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[K]>[0];
 
@@ -61,6 +61,11 @@ export class RealtimeEvents {
   toLocal<K extends keyof ServerToClientEvents>(event: K, payload: Payload<K>): void {
     const args = [payload] as Parameters<ServerToClientEvents[K]>;
     this.requireServer().local.emit(event, ...args);
+  }
+
+  /** The sockets connected to this process. */
+  localSockets(): AppSocket[] {
+    return [...(this.server?.of('/').sockets.values() ?? [])];
   }
 
   /** Sockets connected to this process, and game rooms with at least one of them. */

@@ -6,7 +6,9 @@ import { JwtService } from '../auth/jwt.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { RedisRef } from '../redis/redis.module.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { authMiddleware } from './middleware/auth.middleware.js';
+import { shutdownMiddleware } from './middleware/shutdown.middleware.js';
 import type { AppServer } from './socket-types.js';
 
 /**
@@ -19,6 +21,7 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly redis: RedisRef;
   private readonly jwt: JwtService;
   private readonly metrics: RealtimeMetrics;
+  private readonly shutdown: ShutdownState;
 
   constructor(app: INestApplicationContext) {
     super(app);
@@ -26,6 +29,7 @@ export class RedisIoAdapter extends IoAdapter {
     this.redis = app.get(RedisRef);
     this.jwt = app.get(JwtService);
     this.metrics = app.get(RealtimeMetrics);
+    this.shutdown = app.get(ShutdownState);
   }
 
   override createIOServer(port: number, options?: Partial<ServerOptions>): AppServer {
@@ -39,6 +43,7 @@ export class RedisIoAdapter extends IoAdapter {
         }),
       );
     }
+    server.use(shutdownMiddleware(this.shutdown, this.metrics));
     server.use(authMiddleware(this.jwt, this.metrics));
     return server;
   }
