@@ -7,6 +7,7 @@ import { MessagesModule } from './messages/messages.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PresenceModule } from './presence/presence.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SocketModule } from './socket/socket.module.js';
@@ -18,6 +19,7 @@ import { SocketModule } from './socket/socket.module.js';
     RedisModule,
     EngineModule,
     AuthModule,
+    RateLimitModule,
     SocketModule,
     PresenceModule,
     MetadataModule,

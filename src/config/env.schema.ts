@@ -5,7 +5,8 @@
 type IntSpec = { kind: 'int'; default: number; min: number; max: number };
 type EnumSpec = { kind: 'enum'; default: string; values: readonly string[] };
 type StringSpec = { kind: 'string'; default?: string; pattern?: RegExp; rule?: string };
-export type SettingSpec = (IntSpec | EnumSpec | StringSpec) & { doc: string };
+type BoolSpec = { kind: 'bool'; default: boolean };
+export type SettingSpec = (IntSpec | EnumSpec | StringSpec | BoolSpec) & { doc: string };
 
 const int = (def: number, min: number, max: number, doc: string): SettingSpec => ({
   kind: 'int',
@@ -80,6 +81,15 @@ export const ENV_SCHEMA = {
   MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
   RATE_CONN_PER_MINUTE_PER_IP: int(20, 1, 1_000_000, 'new connections per IP per minute'),
   RATE_EVENTS_PER_SECOND: int(30, 1, 100_000, 'requests per socket per second'),
+  MAX_CONN_PER_USER: int(10, 1, 100_000, 'connections of one user this process accepts'),
+  MAX_ROOMS_PER_SOCKET: int(10, 1, 10_000, 'rooms one socket may join'),
+  CORS_ORIGIN: {
+    kind: 'string',
+    pattern: /^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/,
+    rule: 'must be a comma-separated list of http(s) origins',
+    doc: 'allowed browser origins; unset = any',
+  },
+  TRUST_PROXY: { kind: 'bool', default: false, doc: 'take client IPs from X-Forwarded-For' },
   SOCKET_MAX_PAYLOAD_BYTES: int(65_536, 1024, 16 * 1024 * 1024, 'largest accepted frame'),
   SOCKET_PING_INTERVAL_MS: int(10_000, 100, HOUR, 'transport ping interval'),
   SOCKET_PING_TIMEOUT_MS: int(10_000, 100, HOUR, 'transport pong deadline'),
@@ -116,6 +126,10 @@ export interface Env {
   MAX_CONN_PER_INSTANCE: number;
   RATE_CONN_PER_MINUTE_PER_IP: number;
   RATE_EVENTS_PER_SECOND: number;
+  MAX_CONN_PER_USER: number;
+  MAX_ROOMS_PER_SOCKET: number;
+  CORS_ORIGIN?: string;
+  TRUST_PROXY: boolean;
   SOCKET_MAX_PAYLOAD_BYTES: number;
   SOCKET_PING_INTERVAL_MS: number;
   SOCKET_PING_TIMEOUT_MS: number;

@@ -27,6 +27,11 @@ function convert(name: string, spec: SettingSpec, raw: string | undefined, probl
         problems.push(`${name} must be one of: ${spec.values.join(', ')}`);
       }
       return raw;
+    case 'bool':
+      if (raw !== 'true' && raw !== 'false') {
+        problems.push(`${name} must be true or false`);
+      }
+      return raw === 'true';
     case 'string':
       if (spec.pattern && !spec.pattern.test(raw)) {
         problems.push(`${name} ${spec.rule ?? 'is malformed'}`);

@@ -53,9 +53,11 @@ export class HeartbeatSender implements OnApplicationShutdown {
 
   /** Sends what waits in the batch and resolves when every heartbeat in flight is answered. */
   async drain(): Promise<void> {
-    await Promise.all(
-      [this.batcher?.drain(), ...this.tails.values()].map((p) => p?.catch(() => undefined)),
-    );
+    const pending: Promise<unknown>[] = [...this.tails.values()];
+    if (this.batcher) {
+      pending.push(this.batcher.drain());
+    }
+    await Promise.allSettled(pending);
   }
 
   /** Pending heartbeats are answered before the engine closes. */

@@ -36,6 +36,7 @@ export class PresenceService {
   ) {}
 
   async join(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
+    this.assertRoomBudget(socket, dto.roomId);
     const connId = dto.connId ?? newConnId();
     const ttlMs = this.config.get('PRESENCE_TTL_MS');
     const outcome = await this.engine.join({
@@ -156,6 +157,17 @@ export class PresenceService {
     } catch (err) {
       this.logger.warn({ msg: `${step} failed`, err: (err as Error).message });
       return undefined;
+    }
+  }
+
+  /** MAX_ROOMS_PER_SOCKET distinct rooms per socket; more connections in a joined room are fine. */
+  private assertRoomBudget(socket: AppSocket, roomId: string): void {
+    const rooms = new Set([...socket.data.joined.values()].map((s) => s.roomId));
+    if (!rooms.has(roomId) && rooms.size >= this.config.get('MAX_ROOMS_PER_SOCKET')) {
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        'this socket is in too many rooms: leave one first',
+      );
     }
   }
 

@@ -17,6 +17,17 @@ export interface TransactionPoolOptions {
   name: string;
 }
 
+/**
+ * Disconnects unless already closed: ioredis arms a 2 s timer on disconnect() that only
+ * the socket's close event clears, so on a dead socket it would linger (and hold the
+ * process open) for nothing.
+ */
+function closeClient(redis: Redis): void {
+  if (redis.status !== 'end' && redis.status !== 'close') {
+    redis.disconnect();
+  }
+}
+
 /** Longest pause between two failed attempts to open a connection. */
 const MAX_CREATE_BACKOFF_MS = 1000;
 
@@ -78,7 +89,7 @@ export class TransactionPool {
       {
         create: () => this.create(),
         destroy: (conn) => {
-          conn.redis.disconnect();
+          closeClient(conn.redis);
           return Promise.resolve();
         },
         validate: (conn) => Promise.resolve(conn.redis.status === 'ready'),
@@ -178,7 +189,7 @@ export class TransactionPool {
       await redis.connect();
     } catch (err) {
       this.createFailures++;
-      redis.disconnect();
+      closeClient(redis);
       throw err;
     }
     this.createFailures = 0;

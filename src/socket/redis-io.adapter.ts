@@ -6,9 +6,14 @@ import { JwtService } from '../auth/jwt.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { RedisRef } from '../redis/redis.module.js';
+import { ConnectionCapacity } from '../rate-limit/connection-capacity.js';
+import { Limiters } from '../rate-limit/limiters.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { authMiddleware } from './middleware/auth.middleware.js';
+import { capacityMiddleware } from './middleware/capacity.middleware.js';
+import { connectionRateMiddleware } from './middleware/connection-rate.middleware.js';
 import { shutdownMiddleware } from './middleware/shutdown.middleware.js';
+import { originAllowed } from './origin.js';
 import type { AppServer } from './socket-types.js';
 
 /**
@@ -23,7 +28,7 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly metrics: RealtimeMetrics;
   private readonly shutdown: ShutdownState;
 
-  constructor(app: INestApplicationContext) {
+  constructor(private readonly app: INestApplicationContext) {
     super(app);
     this.config = app.get(AppConfig);
     this.redis = app.get(RedisRef);
@@ -43,13 +48,25 @@ export class RedisIoAdapter extends IoAdapter {
         }),
       );
     }
+    const trustProxy = this.config.get('TRUST_PROXY');
+    server.use(connectionRateMiddleware(this.app.get(Limiters), this.metrics, trustProxy));
     server.use(shutdownMiddleware(this.shutdown, this.metrics));
     server.use(authMiddleware(this.jwt, this.metrics));
+    server.use(capacityMiddleware(this.app.get(ConnectionCapacity), this.metrics));
     return server;
   }
 
   private serverOptions(): Partial<ServerOptions> {
+    const origins = this.config.get('CORS_ORIGIN')?.split(',');
     return {
+      ...(origins
+        ? {
+            cors: { origin: origins },
+            // CORS headers only guide browsers; refusing the upgrade enforces the list.
+            allowRequest: (req, callback) =>
+              callback(null, originAllowed(req.headers.origin, origins)),
+          }
+        : {}),
       transports: ['websocket', 'polling'],
       maxHttpBufferSize: this.config.get('SOCKET_MAX_PAYLOAD_BYTES'),
       pingInterval: this.config.get('SOCKET_PING_INTERVAL_MS'),

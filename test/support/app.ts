@@ -105,6 +105,7 @@ function spawnServer(options: AppOptions): ChildProcess {
     NO_COLOR: '1',
     PORT: '0',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    ...NO_RATE_LIMITS,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.prefix ? { REDIS_KEY_PREFIX: options.prefix } : {}),
     ...options.env,
@@ -118,7 +119,9 @@ function spawnServer(options: AppOptions): ChildProcess {
 }
 
 /** Rate limits high enough that a test's own connections and requests never hit them. */
+/** Limits no functional test reaches; every server starts with them unless a test overrides. */
 export const NO_RATE_LIMITS = {
   RATE_CONN_PER_MINUTE_PER_IP: '100000',
   RATE_EVENTS_PER_SECOND: '100000',
+  MAX_CONN_PER_USER: '10000',
 };

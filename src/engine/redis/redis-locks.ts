@@ -4,6 +4,14 @@ import type { AcquireOutcome, ChannelLock } from '../metadata.engine.js';
 import { channelKeys, lockExpiryKey, lockExpiryMember, parseLockExpiryMember } from './keys.js';
 import { lockAccepted } from './scripts.js';
 
+/** A lock index entry due for a visit: the member, its score as read, what it names. */
+interface DueEntry {
+  member: string;
+  score: string;
+  channel: ChannelRef;
+  lockName: string;
+}
+
 /**
  * Lease locks: one Lua script per operation on the channel's `locks` hash and `fence`
  * counter (one slot), then the cross-slot expiry index, written after the script and
@@ -96,6 +104,38 @@ export class RedisLocks {
    * lock only if it is still lapsed and returns it, so two sweepers never report one twice.
    */
   async sweep(max: number): Promise<ChannelLock[]> {
+    const due = await this.dueEntries(max);
+    const pipeline = this.redis.pipeline();
+    for (const { channel, lockName } of due) {
+      pipeline.lockExpire(channelKeys(this.prefix, channel).locks, lockName);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const swept: ChannelLock[] = [];
+    const upkeep = due.map((entry, i) => {
+      const [err, reply] = replies[i] ?? [new Error('missing pipeline reply')];
+      if (err || !Array.isArray(reply)) {
+        return Promise.resolve(); // still indexed: visited again by the next sweep
+      }
+      if (reply[0] === 'LIVE') {
+        // Renewed or re-acquired meanwhile: make sure the entry shows the live expiry.
+        return this.redis.zadd(this.index, 'GT', Number(reply[1]), entry.member);
+      }
+      if (reply[0] === 'EXPIRED') {
+        const { channel, lockName } = entry;
+        swept.push({
+          channel,
+          lock: { lockName, owner: String(reply[1]), expiresAt: Number(reply[2]) },
+        });
+      }
+      return this.redis.lockIndexDrop(this.index, entry.member, entry.score);
+    });
+    // Index upkeep is best effort: the removals happened and must be reported.
+    await Promise.allSettled(upkeep);
+    return swept;
+  }
+
+  /** Index entries whose expiry has passed on the Redis clock; unreadable ones are dropped. */
+  private async dueEntries(max: number): Promise<DueEntry[]> {
     const [sec, usec] = await this.redis.time();
     const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
     const flat = await this.redis.zrangebyscore(
@@ -107,51 +147,17 @@ export class RedisLocks {
       0,
       max,
     );
-    const due: {
-      member: string;
-      score: string;
-      lock?: ReturnType<typeof parseLockExpiryMember>;
-    }[] = [];
+    const due: DueEntry[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      due.push({ member: flat[i], score: flat[i + 1], lock: parseLockExpiryMember(flat[i]) });
-    }
-    const pipeline = this.redis.pipeline();
-    for (const { lock } of due) {
+      const [member, score] = [flat[i], flat[i + 1]];
+      const lock = parseLockExpiryMember(member);
       if (lock) {
-        pipeline.lockExpire(channelKeys(this.prefix, lock.channel).locks, lock.lockName);
+        due.push({ member, score, ...lock });
+      } else {
+        await this.redis.lockIndexDrop(this.index, member, score);
       }
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const swept: ChannelLock[] = [];
-    const indexing: Promise<unknown>[] = [];
-    let next = 0;
-    for (const { member, score, lock } of due) {
-      if (!lock) {
-        indexing.push(this.redis.lockIndexDrop(this.index, member, score));
-        continue;
-      }
-      const [err, reply] = replies[next++] ?? [new Error('missing pipeline reply')];
-      if (err || !Array.isArray(reply)) {
-        continue; // still indexed: visited again by the next sweep
-      }
-      if (reply[0] === 'LIVE') {
-        // Renewed or re-acquired meanwhile: make sure the entry shows the live expiry.
-        indexing.push(this.redis.zadd(this.index, 'GT', Number(reply[1]), member));
-        continue;
-      }
-      if (reply[0] === 'EXPIRED') {
-        const summary = {
-          lockName: lock.lockName,
-          owner: String(reply[1]),
-          expiresAt: Number(reply[2]),
-        };
-        swept.push({ channel: lock.channel, lock: summary });
-      }
-      indexing.push(this.redis.lockIndexDrop(this.index, member, score));
-    }
-    // Index upkeep is best effort: the removals happened and must be reported.
-    await Promise.allSettled(indexing);
-    return swept;
+    return due;
   }
 
   /**

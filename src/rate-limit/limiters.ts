@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  BurstyRateLimiter,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { AppConfig } from '../config/app-config.js';
+import { RedisRef } from '../redis/redis.module.js';
+
+/** How a limiter answered: allowed, refused, or (storage failed everywhere) allowed anyway. */
+export type LimitVerdict = 'allowed' | 'refused';
+
+/**
+ * The rate limiters. New connections per IP are counted cluster-wide in Redis when it is
+ * configured, with an in-memory limiter as insurance while Redis is away; events per
+ * socket are local (a socket lives on one process): a token bucket of
+ * RATE_EVENTS_PER_SECOND with bursts up to twice that.
+ */
+@Injectable()
+export class Limiters {
+  private readonly logger = new Logger(Limiters.name);
+  private readonly connectionsPerIp: RateLimiterAbstract;
+  private readonly eventsPerSocket: BurstyRateLimiter;
+  private readonly floodStrikes: RateLimiterMemory;
+
+  constructor(config: AppConfig, redis: RedisRef) {
+    const perMinute = { points: config.get('RATE_CONN_PER_MINUTE_PER_IP'), duration: 60 };
+    const insurance = new RateLimiterMemory({ ...perMinute, keyPrefix: 'conn-ip' });
+    this.connectionsPerIp = redis.connections
+      ? new RateLimiterRedis({
+          ...perMinute,
+          storeClient: redis.connections.command,
+          keyPrefix: `${config.get('REDIS_KEY_PREFIX')}:rl:conn-ip`,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: insurance,
+        })
+      : insurance;
+    const rate = config.get('RATE_EVENTS_PER_SECOND');
+    this.eventsPerSocket = new BurstyRateLimiter(
+      new RateLimiterMemory({ points: rate, duration: 1, keyPrefix: 'events' }),
+      new RateLimiterMemory({ points: rate, duration: 2, keyPrefix: 'events-burst' }),
+    );
+    // A socket refused this often in 10 s is flooding: it gets disconnected.
+    this.floodStrikes = new RateLimiterMemory({
+      points: rate * 3,
+      duration: 10,
+      keyPrefix: 'flood',
+    });
+  }
+
+  connectionFrom(ip: string): Promise<LimitVerdict> {
+    return this.verdict(this.connectionsPerIp.consume(ip), 'connections per IP');
+  }
+
+  eventFrom(socketId: string): Promise<LimitVerdict> {
+    return this.verdict(this.eventsPerSocket.consume(socketId), 'events per socket');
+  }
+
+  /** Records a refused event; 'refused' once the socket has been refused too often. */
+  strike(socketId: string): Promise<LimitVerdict> {
+    return this.verdict(this.floodStrikes.consume(socketId), 'flood strikes');
+  }
+
+  private async verdict(consumed: Promise<unknown>, limit: string): Promise<LimitVerdict> {
+    try {
+      await consumed;
+      return 'allowed';
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        return 'refused';
+      }
+      // Both the store and its insurance failed: let traffic through rather than lock everyone out.
+      this.logger.warn({
+        msg: 'rate limiter unavailable, allowing',
+        limit,
+        err: String(rejection),
+      });
+      return 'allowed';
+    }
+  }
+}
