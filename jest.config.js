@@ -1,7 +1,6 @@
 // ESM jest (run under `node --experimental-vm-modules`); ts-jest transpiles only,
 // type errors are `npm run typecheck`'s job.
 const base = {
-  testTimeout: 20_000,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -12,6 +11,8 @@ const base = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Global only: jest ignores it inside a project.
+  testTimeout: 20_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
     { ...base, displayName: 'engine', testMatch: ['<rootDir>/test/engine/**/*.spec.ts'] },

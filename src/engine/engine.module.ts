@@ -5,14 +5,18 @@ import { MemoryMetadataEngine } from './memory/memory-metadata.engine.js';
 import { MemoryPresenceEngine } from './memory/memory-presence.engine.js';
 import { MetadataEngine } from './metadata.engine.js';
 import { PresenceEngine } from './presence.engine.js';
+import { RedisMetadataEngine } from './redis/redis-metadata.engine.js';
 import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
 
 /** Closes the engine when the app stops, before the Redis clients close. */
 class EngineLifecycle implements OnApplicationShutdown {
-  constructor(private readonly presence: PresenceEngine) {}
+  constructor(
+    private readonly presence: PresenceEngine,
+    private readonly metadata: MetadataEngine,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.presence.close();
+    await Promise.all([this.presence.close(), this.metadata.close()]);
   }
 }
 
@@ -33,12 +37,21 @@ class EngineLifecycle implements OnApplicationShutdown {
     },
     {
       provide: MetadataEngine,
-      useFactory: (): MetadataEngine => new MemoryMetadataEngine(),
+      inject: [AppConfig, RedisRef],
+      useFactory: (config: AppConfig, redis: RedisRef): MetadataEngine =>
+        redis.connections
+          ? new RedisMetadataEngine(redis.connections.command, redis.connections.txPool, {
+              prefix: config.get('REDIS_KEY_PREFIX'),
+              maxRetries: config.get('METADATA_MAX_RETRIES'),
+              commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+            })
+          : new MemoryMetadataEngine(),
     },
     {
       provide: EngineLifecycle,
-      inject: [PresenceEngine],
-      useFactory: (presence: PresenceEngine) => new EngineLifecycle(presence),
+      inject: [PresenceEngine, MetadataEngine],
+      useFactory: (presence: PresenceEngine, metadata: MetadataEngine) =>
+        new EngineLifecycle(presence, metadata),
     },
   ],
   exports: [PresenceEngine, MetadataEngine],

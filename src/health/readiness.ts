@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { MetadataEngine } from '../engine/metadata.engine.js';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { RedisRef } from '../redis/redis.module.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
@@ -20,6 +21,7 @@ export class Readiness implements OnApplicationBootstrap {
 
   constructor(
     private readonly presence: PresenceEngine,
+    private readonly metadata: MetadataEngine,
     private readonly redis: RedisRef,
     private readonly shutdown: ShutdownState,
   ) {}
@@ -46,7 +48,7 @@ export class Readiness implements OnApplicationBootstrap {
   private async loadEngine(): Promise<void> {
     for (let attempt = 0; !this.engineReady; attempt++) {
       try {
-        await this.presence.ready();
+        await Promise.all([this.presence.ready(), this.metadata.ready()]);
         this.engineReady = true;
         this.logger.log({ msg: 'engine ready' });
       } catch (err) {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
+import { TransactionPool } from './transaction-pool.js';
 
 export type RedisRole = 'command' | 'adapter-pub' | 'adapter-sub';
 
@@ -14,6 +15,8 @@ export class RedisConnections {
   readonly command: Redis;
   readonly adapterPub: Redis;
   readonly adapterSub: Redis;
+  /** Dedicated connections for WATCH/MULTI/EXEC: WATCH is per connection. */
+  readonly txPool: TransactionPool;
 
   constructor(url: string, config: AppConfig) {
     const options: RedisOptions = {
@@ -28,6 +31,13 @@ export class RedisConnections {
     const pubSub = { ...options, commandTimeout: undefined, maxRetriesPerRequest: null };
     this.adapterPub = this.create('adapter-pub', url, pubSub);
     this.adapterSub = this.create('adapter-sub', url, pubSub);
+    this.txPool = new TransactionPool({
+      url,
+      size: config.get('REDIS_POOL_SIZE'),
+      acquireTimeoutMs: config.get('REDIS_POOL_ACQUIRE_TIMEOUT_MS'),
+      commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+      name: `avalon-tx:${config.nodeId}`,
+    });
   }
 
   /** Every client is connected and ready. */
@@ -45,6 +55,7 @@ export class RedisConnections {
   }
 
   async close(): Promise<void> {
+    await this.txPool.drain();
     await Promise.all(this.all().map((client) => client.quit().catch(() => client.disconnect())));
   }
 

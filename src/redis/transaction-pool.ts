@@ -4,6 +4,7 @@ import { createPool, type Pool } from 'generic-pool';
 import { Redis } from 'ioredis';
 import { AppError } from '../common/errors/app-error.js';
 import { ErrorCode } from '../common/protocol/index.js';
+import { TxConnection } from './tx-connection.js';
 
 export interface TransactionPoolOptions {
   url: string;
@@ -30,48 +31,6 @@ function closeClient(redis: Redis): void {
 
 /** Longest pause between two failed attempts to open a connection. */
 const MAX_CREATE_BACKOFF_MS = 1000;
-
-/**
- * A dedicated connection for WATCH/MULTI/EXEC. WATCH lives on the server side of one TCP
- * connection, so the transaction must know whether the socket it watched on is still the
- * one that will carry EXEC: `generation` counts every close of this client.
- */
-export class TxConnection {
-  private generation = 0;
-  private watchOpen = false;
-
-  constructor(readonly redis: Redis) {
-    for (const event of ['close', 'end', 'reconnecting']) {
-      redis.on(event, () => this.generation++);
-    }
-  }
-
-  /** Call right before sending WATCH; returns what `intact` checks before EXEC. */
-  watching(): number {
-    this.watchOpen = true;
-    return this.generation;
-  }
-
-  /** EXEC, DISCARD or UNWATCH answered: nothing is watched any more. */
-  unwatched(): void {
-    this.watchOpen = false;
-  }
-
-  /** A WATCH may still be open (the work stopped between WATCH and EXEC). */
-  get watchMayBeOpen(): boolean {
-    return this.watchOpen;
-  }
-
-  /** The connection that carried the WATCH of `generation` is still up: EXEC is safe. */
-  intact(generation: number): boolean {
-    return this.generation === generation && this.redis.status === 'ready';
-  }
-
-  /** The current generation, for callers that check `intact` later. */
-  get current(): number {
-    return this.generation;
-  }
-}
 
 /**
  * A pool of TxConnections (DESIGN: WATCH is per connection, never on the shared client).

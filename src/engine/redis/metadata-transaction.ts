@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChainableCommander } from 'ioredis';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode, type MetadataItem } from '../../common/protocol/index.js';
-import type { TransactionPool, TxConnection } from '../../redis/transaction-pool.js';
+import type { TransactionPool } from '../../redis/transaction-pool.js';
+import type { TxConnection } from '../../redis/tx-connection.js';
 import type { WriteCommand, WriteOutcome } from '../metadata.engine.js';
 import { planWrite, sortedItems, type ChannelState, type PlannedWrite } from '../metadata-rules.js';
 import type { ChannelKeys } from './keys.js';
@@ -70,15 +70,15 @@ async function attemptWrite(
   cmd: WriteCommand,
 ): Promise<Omit<WriteOutcome, 'attempts'> | Abort> {
   const generation = conn.watching();
-  let read: { state: ChannelState; now: number; lock: StoredLock | undefined };
-  try {
-    read = await readWatched(conn, keys, cmd.lockName);
-  } catch (err) {
+  const read = await readWatched(conn, keys, cmd.lockName).catch((err: unknown) => {
     // Nothing was sent past the reads: on a dropped connection a retry is safe.
     if (!conn.intact(generation)) {
-      return 'connection-lost';
+      return undefined;
     }
     throw err;
+  });
+  if (!read) {
+    return 'connection-lost';
   }
   const { state, now, lock } = read;
   if (cmd.lockName !== undefined && !heldBy(lock, cmd.authorUserId, now)) {
@@ -92,20 +92,13 @@ async function attemptWrite(
   if (!conn.intact(generation)) {
     return 'connection-lost';
   }
-  const replies = await commit(conn.redis.multi(), keys, plan).exec();
-  conn.unwatched();
-  if (replies === null) {
-    return 'conflict';
-  }
-  for (const [err] of replies) {
-    if (err) {
-      throw err;
-    }
-  }
-  plan.written.forEach((item) => state.items.set(item.key, item));
-  plan.removed.forEach((key) => state.items.delete(key));
-  state.majorRevision = plan.majorRevision;
-  return outcome(state, plan);
+  return (await commit(conn, keys, plan)) ? outcome(applied(state, plan), plan) : 'conflict';
+}
+
+interface WatchedRead {
+  state: ChannelState;
+  now: number;
+  lock: StoredLock | undefined;
 }
 
 /** WATCH then the reads and the Redis clock, in one round trip on the watching connection. */
@@ -113,7 +106,7 @@ async function readWatched(
   conn: TxConnection,
   keys: ChannelKeys,
   lockName: string | undefined,
-): Promise<{ state: ChannelState; now: number; lock: StoredLock | undefined }> {
+): Promise<WatchedRead> {
   const watched = lockName === undefined ? [keys.meta] : [keys.meta, keys.locks];
   const pipeline = conn.redis
     .pipeline()
@@ -123,13 +116,7 @@ async function readWatched(
   if (lockName !== undefined) {
     pipeline.hget(keys.locks, lockName);
   }
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [err] of replies) {
-    if (err) {
-      throw err;
-    }
-  }
-  const [, hash, time, lockJson] = replies.map(([, reply]) => reply);
+  const [, hash, time, lockJson] = replyValues(await pipeline.exec());
   const [sec, usec] = time as [string, string];
   return {
     state: parseChannel(hash as Record<string, string>),
@@ -142,20 +129,40 @@ async function readWatched(
 const heldBy = (lock: StoredLock | undefined, owner: string, now: number): boolean =>
   lock !== undefined && lock.owner === owner && lock.expiresAt > now;
 
-function commit(
-  multi: ChainableCommander,
-  keys: ChannelKeys,
-  plan: PlannedWrite,
-): ChainableCommander {
+/** MULTI/EXEC of the plan; false when EXEC was aborted because a watched key changed. */
+async function commit(conn: TxConnection, keys: ChannelKeys, plan: PlannedWrite): Promise<boolean> {
   const fields = plan.written.map((item): [string, string] => [
     itemField(item.key),
     JSON.stringify(item),
   ]);
+  const multi = conn.redis.multi();
   multi.hset(keys.meta, { [MAJOR_FIELD]: plan.majorRevision, ...Object.fromEntries(fields) });
   if (plan.removed.length > 0) {
     multi.hdel(keys.meta, ...plan.removed.map(itemField));
   }
-  return multi;
+  const replies = await multi.exec();
+  conn.unwatched(); // EXEC ends every WATCH, aborted or not
+  if (replies === null) {
+    return false;
+  }
+  replyValues(replies);
+  return true;
+}
+
+/** The values of a pipeline's replies; the first failed command fails the whole call. */
+function replyValues(replies: [Error | null, unknown][] | null): unknown[] {
+  return (replies ?? []).map(([err, value]) => {
+    if (err) {
+      throw err;
+    }
+    return value;
+  });
+}
+
+function applied(state: ChannelState, plan: PlannedWrite): ChannelState {
+  plan.written.forEach((item) => state.items.set(item.key, item));
+  plan.removed.forEach((key) => state.items.delete(key));
+  return { majorRevision: plan.majorRevision, items: state.items };
 }
 
 function outcome(
