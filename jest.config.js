@@ -22,5 +22,11 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
     },
+    {
+      ...base,
+      displayName: 'fault',
+      testMatch: ['<rootDir>/test/fault/**/*.fault-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+    },
   ],
 };

@@ -50,6 +50,12 @@ function stopOnSignal(app: INestApplication): void {
   SIGNALS.forEach((signal) => process.once(signal, stop));
 }
 
+// Last resort: a rejection nobody handled is a bug to log loudly, never a reason to drop
+// every player on this process. Fault tests look for this phrase.
+process.on('unhandledRejection', (reason) => {
+  new Logger('Process').error({ msg: 'unhandled rejection', err: String(reason) });
+});
+
 bootstrap().catch((err: unknown) => {
   // A configuration error is the operator's to fix: print its list, not a stack.
   const text = err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : err;
