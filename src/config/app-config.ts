@@ -19,6 +19,12 @@ export class AppConfig {
     return this.get('REDIS_URL');
   }
 
+  /** The internal metrics port of this worker, when metrics are kept off the public port. */
+  get metricsPort(): number | undefined {
+    const base = this.get('METRICS_PORT');
+    return base ? Number(base) + this.get('NODE_APP_INSTANCE') : undefined;
+  }
+
   get isProduction(): boolean {
     return this.get('NODE_ENV') === 'production';
   }

@@ -90,6 +90,18 @@ export const ENV_SCHEMA = {
     doc: 'allowed browser origins; unset = any',
   },
   TRUST_PROXY: { kind: 'bool', default: false, doc: 'take client IPs from X-Forwarded-For' },
+  METRICS_PORT: {
+    kind: 'string',
+    pattern: /^([1-9]\d{0,4})$/,
+    rule: 'must be a port number',
+    doc: 'serve /metrics and /stats on this internal port (plus NODE_APP_INSTANCE) instead',
+  },
+  NODE_APP_INSTANCE: int(
+    0,
+    0,
+    1000,
+    'worker number, set by PM2 in cluster mode; offsets METRICS_PORT',
+  ),
   SOCKET_MAX_PAYLOAD_BYTES: int(65_536, 1024, 16 * 1024 * 1024, 'largest accepted frame'),
   SOCKET_PING_INTERVAL_MS: int(10_000, 100, HOUR, 'transport ping interval'),
   SOCKET_PING_TIMEOUT_MS: int(10_000, 100, HOUR, 'transport pong deadline'),
@@ -130,6 +142,8 @@ export interface Env {
   MAX_ROOMS_PER_SOCKET: number;
   CORS_ORIGIN?: string;
   TRUST_PROXY: boolean;
+  METRICS_PORT?: string;
+  NODE_APP_INSTANCE: number;
   SOCKET_MAX_PAYLOAD_BYTES: number;
   SOCKET_PING_INTERVAL_MS: number;
   SOCKET_PING_TIMEOUT_MS: number;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InternalMetricsServer } from '../metrics/internal-metrics.server.js';
 import { HealthController } from './health.controller.js';
 import { ProcessStats } from './process-stats.js';
 import { Readiness } from './readiness.js';
@@ -6,7 +7,7 @@ import { StatsController } from './stats.controller.js';
 
 @Module({
   controllers: [HealthController, StatsController],
-  providers: [Readiness, ProcessStats],
+  providers: [Readiness, ProcessStats, InternalMetricsServer],
   exports: [Readiness],
 })
 export class HealthModule {}

@@ -1,8 +1,10 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { Registry } from 'prom-client';
+import { PublicMetricsGuard } from './public-metrics.guard.js';
 import { RealtimeMetrics } from './realtime.metrics.js';
 
 @Controller()
+@UseGuards(PublicMetricsGuard)
 export class MetricsController {
   constructor(private readonly metrics: RealtimeMetrics) {}
 

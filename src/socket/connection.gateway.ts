@@ -26,7 +26,9 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
 
   handleConnection(socket: AppSocket): void {
     this.metrics.connectionsTotal.inc({ result: 'accepted', reason: 'ok' });
-    this.logger.debug({ msg: 'connected', socketId: socket.id, userId: socket.data.userId });
+    const who = { socketId: socket.id, userId: socket.data.userId };
+    this.logger.log({ msg: 'connected', ...who });
+    socket.once('disconnect', (reason) => this.logger.log({ msg: 'disconnected', ...who, reason }));
     socket.use(packetGuard(socket, this.limiters, this.metrics));
     // The guard keeps a client-sent `error` from reaching handlers; this listener keeps the
     // socket's own errors from throwing (EventEmitter throws on an unheard `error`).

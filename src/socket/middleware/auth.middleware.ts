@@ -1,12 +1,9 @@
-import { Logger } from '@nestjs/common';
 import type { JwtService } from '../../auth/jwt.service.js';
 import type { RealtimeMetrics } from '../../metrics/realtime.metrics.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/protocol/index.js';
 import type { AppSocket } from '../socket-types.js';
 import { handshakeError } from './handshake-error.js';
-
-const logger = new Logger('AuthMiddleware');
 
 /** Authenticates the handshake before any handler can run; never accept-then-disconnect. */
 export const authMiddleware =
@@ -22,7 +19,6 @@ export const authMiddleware =
       (err: unknown) => {
         const message = err instanceof AppError ? err.message : 'token invalid';
         metrics.connectionsTotal.inc({ result: 'refused', reason: ErrorCode.UNAUTHENTICATED });
-        logger.log({ msg: 'handshake refused', code: ErrorCode.UNAUTHENTICATED, reason: message });
         next(handshakeError(ErrorCode.UNAUTHENTICATED, message));
       },
     );
