@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { IntervalTask } from '../common/interval-task.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetadataEngine } from '../engine/metadata.engine.js';
 import { LockService } from './lock.service.js';
@@ -19,8 +20,10 @@ const MAX_LOCKS_PER_TICK = 500;
 @Injectable()
 export class LockReaper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(LockReaper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new IntervalTask(
+    async () => this.locks.announceExpired(await this.engine.sweepExpiredLocks(MAX_LOCKS_PER_TICK)),
+    (err) => this.logger.warn({ msg: 'lock sweep failed', err: err.message }),
+  );
 
   constructor(
     private readonly engine: MetadataEngine,
@@ -29,19 +32,10 @@ export class LockReaper implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.config.get('REAPER_INTERVAL_MS'));
+    this.task.start(this.config.get('REAPER_INTERVAL_MS'));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  tick(): void {
-    this.running ??= this.engine
-      .sweepExpiredLocks(MAX_LOCKS_PER_TICK)
-      .then((expired) => this.locks.announceExpired(expired))
-      .catch((err: Error) => this.logger.warn({ msg: 'lock sweep failed', err: err.message }))
-      .finally(() => (this.running = undefined));
+    await this.task.stop();
   }
 }

@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { IntervalTask } from '../common/interval-task.js';
 import { AppConfig } from '../config/app-config.js';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
@@ -22,8 +23,10 @@ const MAX_BATCHES_PER_TICK = 20;
 @Injectable()
 export class PresenceReaper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceReaper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new IntervalTask(
+    () => this.sweep(),
+    (err) => this.logger.warn({ msg: 'sweep failed', err: err.message }),
+  );
   private leader = false;
 
   constructor(
@@ -34,19 +37,11 @@ export class PresenceReaper implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.config.get('REAPER_INTERVAL_MS'));
+    this.task.start(this.config.get('REAPER_INTERVAL_MS'));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  /** One sweep, unless the previous one is still going. */
-  tick(): void {
-    this.running ??= this.sweep()
-      .catch((err: Error) => this.logger.warn({ msg: 'sweep failed', err: err.message }))
-      .finally(() => (this.running = undefined));
+    await this.task.stop();
   }
 
   private async sweep(): Promise<void> {

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppError } from '../../common/errors/app-error.js';
-import { canonicalJson } from '../../common/json.js';
 import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import {
@@ -15,26 +13,16 @@ import {
   type SweepOutcome,
 } from '../presence.engine.js';
 import { applyStateOps } from '../state-ops.js';
-import {
-  activeRoomsKey,
-  presenceKeys,
-  reaperLeaseKey,
-  roomIdFromSeenKey,
-  seenKeyPattern,
-  userRoomsKey,
-} from './keys.js';
+import { activeRoomsKey, presenceKeys, reaperLeaseKey, userRoomsKey } from './keys.js';
+import { PresenceIndexes } from './presence-indexes.js';
 import { PRESENCE_SCRIPTS, accepted, parseConn, parseConns } from './scripts.js';
+import { StateCache, hashed, type HashedState } from './state-cache.js';
+import { toAppError, withDeadline } from './storage-guard.js';
 
 export interface RedisPresenceOptions {
   prefix: string;
   /** Deadline of one engine call; past it the caller gets UNAVAILABLE. */
   commandTimeoutMs: number;
-}
-
-/** A state with the hash of its canonical JSON, the compare-and-set token of heartbeats. */
-interface HashedState {
-  state: JsonObject;
-  hash: string;
 }
 
 interface HeartbeatPlan {
@@ -49,27 +37,6 @@ const MAX_STATE_ATTEMPTS = 3;
 const SWEEP_MAX_CONNS = 1000;
 /** Every this many sweeps, one SCAN step re-indexes rooms missing from the active set. */
 const REPAIR_EVERY = 10;
-const REPAIR_SCAN_COUNT = 100;
-/** States remembered per process; beyond it the least recently written are dropped. */
-const MAX_CACHED_STATES = 100_000;
-
-const hashed = (state: JsonObject): HashedState => ({
-  state,
-  hash: createHash('sha1').update(canonicalJson(state)).digest('base64'),
-});
-
-/** Runs a pipeline of plain commands; any failed command fails the whole call. */
-async function execAll(pipeline: ChainableCommander): Promise<void> {
-  for (const [err] of (await pipeline.exec()) ?? []) {
-    if (err) {
-      throw err;
-    }
-  }
-}
-
-/** Storage trouble (connection, timeout, unexpected reply) never leaks past the engine. */
-const toAppError = (err: unknown): AppError =>
-  err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
 
 /**
  * Presence in Redis: one Lua script per atomic operation on the keys of one room (one hash
@@ -79,10 +46,9 @@ const toAppError = (err: unknown): AppError =>
  */
 export class RedisPresenceEngine extends PresenceEngine {
   private readonly scripts: ScriptRegistry;
-  /** roomId+connId → the state this process last saw, so heartbeats need not read it. */
-  private readonly states = new Map<string, HashedState & { epoch: number }>();
+  private readonly states = new StateCache();
+  private readonly indexes: PresenceIndexes;
   private sweeps = 0;
-  private repairCursor = '0';
 
   constructor(
     private readonly redis: Redis,
@@ -90,6 +56,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   ) {
     super();
     this.scripts = new ScriptRegistry(redis, PRESENCE_SCRIPTS);
+    this.indexes = new PresenceIndexes(redis, options.prefix);
   }
 
   ready(): Promise<void> {
@@ -117,13 +84,8 @@ export class RedisPresenceEngine extends PresenceEngine {
       if (!self) {
         throw new Error('join reply without the joined connection');
       }
-      this.remember(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
-      await execAll(
-        this.redis
-          .pipeline()
-          .sadd(userRoomsKey(this.options.prefix, cmd.userId), cmd.roomId)
-          .zadd(activeRoomsKey(this.options.prefix), 'LT', expiresAt, cmd.roomId),
-      );
+      this.states.set(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
+      await this.indexes.joined(cmd.userId, cmd.roomId, expiresAt);
       const members = conns.map((conn) => conn.member);
       return { member: { ...self.member }, epoch, resumed: resumed === 1, members, expiresAt };
     });
@@ -131,7 +93,7 @@ export class RedisPresenceEngine extends PresenceEngine {
 
   heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
     return this.guard(async () => {
-      const plan = this.plan(cmd, this.cached(cmd));
+      const plan = this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch));
       return this.settleHeartbeat(cmd, plan, await this.redis.presenceHeartbeat(...plan.args));
     });
   }
@@ -139,7 +101,9 @@ export class RedisPresenceEngine extends PresenceEngine {
   heartbeatMany(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
     return this.guard(async () => {
       const pipeline = this.redis.pipeline();
-      const plans = cmds.map((cmd) => this.plan(cmd, this.cached(cmd)));
+      const plans = cmds.map((cmd) =>
+        this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch)),
+      );
       plans.forEach((plan) => pipeline.presenceHeartbeat(...plan.args));
       const replies = (await pipeline.exec()) ?? [];
       return Promise.all(
@@ -166,12 +130,12 @@ export class RedisPresenceEngine extends PresenceEngine {
           ...[ref.connId, ref.userId, ref.epoch ?? ''],
         ),
       );
-      this.forget(ref.roomId, ref.connId);
+      this.states.delete(ref.roomId, ref.connId);
       if (reply[0] !== 'OK') {
         return undefined;
       }
       const removed = this.removed(ref.roomId, ref.connId, reply[1], reply[2], reply[3]);
-      await this.indexRemoval(removed);
+      await this.indexes.removed(removed);
       return removed;
     });
   }
@@ -183,7 +147,7 @@ export class RedisPresenceEngine extends PresenceEngine {
         await this.redis.presenceMarkAway(conns, states, ref.connId, ref.userId, ref.epoch),
       );
       // This socket's session is over either way (away, or superseded elsewhere).
-      this.forget(ref.roomId, ref.connId);
+      this.states.delete(ref.roomId, ref.connId);
       if (reply[0] !== 'OK') {
         return undefined;
       }
@@ -202,7 +166,7 @@ export class RedisPresenceEngine extends PresenceEngine {
         roomIds.sort().map(async (roomId) => {
           const members = (await this.listRoom(roomId)).filter((m) => m.userId === userId);
           if (members.length === 0) {
-            await this.dropUserRoom(userId, roomId);
+            await this.indexes.dropUserRoom(userId, roomId);
           }
           return { roomId, members };
         }),
@@ -215,7 +179,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   async sweepExpired(maxRooms: number): Promise<SweepOutcome> {
     try {
       if (this.sweeps++ % REPAIR_EVERY === 0) {
-        await this.repairActiveRooms();
+        await this.indexes.repairStep();
       }
       const [sec, usec] = await this.redis.time();
       const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
@@ -280,7 +244,7 @@ export class RedisPresenceEngine extends PresenceEngine {
     if (!current) {
       throw new Error('heartbeat reply without a state');
     }
-    this.remember(cmd.roomId, cmd.connId, { ...current, epoch });
+    this.states.set(cmd.roomId, cmd.connId, { ...current, epoch });
     const member: Member = {
       connId: cmd.connId,
       userId: cmd.userId,
@@ -314,11 +278,11 @@ export class RedisPresenceEngine extends PresenceEngine {
       const roomId = roomIds[i];
       for (let j = 1; j + 3 < reply.length; j += 4) {
         const gone = this.removed(roomId, reply[j], reply[j + 1], reply[j + 2], reply[j + 3]);
-        this.forget(roomId, gone.member.connId);
+        this.states.delete(roomId, gone.member.connId);
         removed.push(gone);
-        indexing.push(this.indexRemoval(gone));
+        indexing.push(this.indexes.removed(gone));
       }
-      indexing.push(this.reindexRoom(roomId, String(reply[0])));
+      indexing.push(this.indexes.reindexRoom(roomId, String(reply[0])));
     });
     // Index writes are best effort: the removals happened and must be reported.
     await Promise.allSettled(indexing);
@@ -335,105 +299,12 @@ export class RedisPresenceEngine extends PresenceEngine {
     return { roomId, member: parseConn(connId, meta, state).member, userGone: userGone === 1 };
   }
 
-  private async indexRemoval(removed: RemovedMember): Promise<void> {
-    if (removed.userGone) {
-      await this.dropUserRoom(removed.member.userId, removed.roomId);
-    }
-  }
-
-  /** The room's next expiry in the active set, or out of it when empty. */
-  private async reindexRoom(roomId: string, nextExpiry: string): Promise<void> {
-    const active = activeRoomsKey(this.options.prefix);
-    if (nextExpiry !== '') {
-      await this.redis.zadd(active, nextExpiry, roomId);
-      return;
-    }
-    await this.redis.zrem(active, roomId);
-    // A join may have landed in between; re-checking after the removal closes that race.
-    const first = await this.firstExpiry(this.roomKeys(roomId)[2]);
-    if (first) {
-      await this.redis.zadd(active, 'NX', first, roomId);
-    }
-  }
-
-  /** Drops a room from a user's index unless the user is (again) in it. */
-  private async dropUserRoom(userId: string, roomId: string): Promise<void> {
-    const key = userRoomsKey(this.options.prefix, userId);
-    await this.redis.srem(key, roomId);
-    if ((await this.redis.hexists(this.roomKeys(roomId)[3], userId)) === 1) {
-      await this.redis.sadd(key, roomId);
-    }
-  }
-
-  /** One bounded SCAN step: rooms with connections but no active-set entry get one. */
-  private async repairActiveRooms(): Promise<void> {
-    const { prefix } = this.options;
-    const [cursor, keys] = await this.redis.scan(
-      this.repairCursor,
-      'MATCH',
-      seenKeyPattern(prefix),
-      'COUNT',
-      REPAIR_SCAN_COUNT,
-    );
-    this.repairCursor = cursor;
-    const rooms = keys.flatMap((key) => {
-      const roomId = roomIdFromSeenKey(prefix, key);
-      return roomId ? [{ key, roomId }] : [];
-    });
-    const firsts = await Promise.all(rooms.map(({ key }) => this.firstExpiry(key)));
-    const pipeline = this.redis.pipeline();
-    firsts.forEach((score, i) => {
-      if (score) {
-        pipeline.zadd(activeRoomsKey(prefix), 'NX', score, rooms[i].roomId);
-      }
-    });
-    await execAll(pipeline);
-  }
-
-  private async firstExpiry(seenKey: string): Promise<string | undefined> {
-    const [, score] = await this.redis.zrange(seenKey, 0, '0', 'WITHSCORES');
-    return score;
-  }
-
   private roomKeys(roomId: string): [string, string, string, string] {
     const { conns, states, seen, users } = presenceKeys(this.options.prefix, roomId);
     return [conns, states, seen, users];
   }
 
-  private cacheKey = (roomId: string, connId: string): string => `${roomId} ${connId}`;
-
-  private cached(cmd: HeartbeatCommand): HashedState | undefined {
-    const entry = this.states.get(this.cacheKey(cmd.roomId, cmd.connId));
-    return entry?.epoch === cmd.epoch ? entry : undefined;
-  }
-
-  private remember(roomId: string, connId: string, entry: HashedState & { epoch: number }): void {
-    const { state, hash, epoch } = entry;
-    const key = this.cacheKey(roomId, connId);
-    this.states.delete(key);
-    this.states.set(key, { state, hash, epoch });
-    if (this.states.size > MAX_CACHED_STATES) {
-      // Oldest first (Map order): a miss only costs one extra round trip.
-      this.states.delete(this.states.keys().next().value as string);
-    }
-  }
-
-  private forget(roomId: string, connId: string): void {
-    this.states.delete(this.cacheKey(roomId, connId));
-  }
-
-  /** Every call ends within the deadline and fails only with an AppError. */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(toAppError(undefined)), this.options.commandTimeoutMs);
-    });
-    try {
-      return await Promise.race([work(), deadline]);
-    } catch (err) {
-      throw toAppError(err);
-    } finally {
-      clearTimeout(timer);
-    }
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    return withDeadline(this.options.commandTimeoutMs, work);
   }
 }

@@ -1,0 +1,102 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { RemovedMember } from '../presence.engine.js';
+import {
+  activeRoomsKey,
+  presenceKeys,
+  roomIdFromSeenKey,
+  seenKeyPattern,
+  userRoomsKey,
+} from './keys.js';
+
+const REPAIR_SCAN_COUNT = 100;
+
+/** Runs a pipeline of plain commands; any failed command fails the whole call. */
+export async function execAll(pipeline: ChainableCommander): Promise<void> {
+  for (const [err] of (await pipeline.exec()) ?? []) {
+    if (err) {
+      throw err;
+    }
+  }
+}
+
+/**
+ * The cross-slot presence indexes: user → rooms, and the active rooms by earliest expiry.
+ * Written after each atomic room script, idempotently; each removal re-checks the room so
+ * a join that slipped in between is never lost, and a repair pass re-adds rooms the
+ * active set lost (a crash between the script and the index write).
+ */
+export class PresenceIndexes {
+  private repairCursor = '0';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async joined(userId: string, roomId: string, expiresAt: number): Promise<void> {
+    await execAll(
+      this.redis
+        .pipeline()
+        .sadd(userRoomsKey(this.prefix, userId), roomId)
+        .zadd(activeRoomsKey(this.prefix), 'LT', expiresAt, roomId),
+    );
+  }
+
+  async removed(removed: RemovedMember): Promise<void> {
+    if (removed.userGone) {
+      await this.dropUserRoom(removed.member.userId, removed.roomId);
+    }
+  }
+
+  /** The room's next expiry in the active set, or out of it when empty. */
+  async reindexRoom(roomId: string, nextExpiry: string): Promise<void> {
+    const active = activeRoomsKey(this.prefix);
+    if (nextExpiry !== '') {
+      await this.redis.zadd(active, nextExpiry, roomId);
+      return;
+    }
+    await this.redis.zrem(active, roomId);
+    const first = await this.firstExpiry(presenceKeys(this.prefix, roomId).seen);
+    if (first) {
+      await this.redis.zadd(active, 'NX', first, roomId);
+    }
+  }
+
+  /** Drops a room from a user's index unless the user is (again) in it. */
+  async dropUserRoom(userId: string, roomId: string): Promise<void> {
+    const key = userRoomsKey(this.prefix, userId);
+    await this.redis.srem(key, roomId);
+    if ((await this.redis.hexists(presenceKeys(this.prefix, roomId).users, userId)) === 1) {
+      await this.redis.sadd(key, roomId);
+    }
+  }
+
+  /** One bounded SCAN step: rooms with connections but no active-set entry get one. */
+  async repairStep(): Promise<void> {
+    const [cursor, keys] = await this.redis.scan(
+      this.repairCursor,
+      'MATCH',
+      seenKeyPattern(this.prefix),
+      'COUNT',
+      REPAIR_SCAN_COUNT,
+    );
+    this.repairCursor = cursor;
+    const rooms = keys.flatMap((key) => {
+      const roomId = roomIdFromSeenKey(this.prefix, key);
+      return roomId ? [{ key, roomId }] : [];
+    });
+    const firsts = await Promise.all(rooms.map(({ key }) => this.firstExpiry(key)));
+    const pipeline = this.redis.pipeline();
+    firsts.forEach((score, i) => {
+      if (score) {
+        pipeline.zadd(activeRoomsKey(this.prefix), 'NX', score, rooms[i].roomId);
+      }
+    });
+    await execAll(pipeline);
+  }
+
+  private async firstExpiry(seenKey: string): Promise<string | undefined> {
+    const [, score] = await this.redis.zrange(seenKey, 0, '0', 'WITHSCORES');
+    return score;
+  }
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../common/json.js';
+import type { JsonObject } from '../../common/protocol/index.js';
+
+/** A state with the hash of its canonical JSON, the compare-and-set token of heartbeats. */
+export interface HashedState {
+  state: JsonObject;
+  hash: string;
+}
+
+export const hashed = (state: JsonObject): HashedState => ({
+  state,
+  hash: createHash('sha1').update(canonicalJson(state)).digest('base64'),
+});
+
+/** States remembered per process; beyond it the least recently written are dropped. */
+const MAX_CACHED_STATES = 100_000;
+
+/**
+ * roomId+connId → the state this process last saw for a session (epoch), so a heartbeat
+ * can apply its ops without reading the stored state. A miss costs one extra round trip.
+ */
+export class StateCache {
+  private readonly states = new Map<string, HashedState & { epoch: number }>();
+
+  get(roomId: string, connId: string, epoch: number): HashedState | undefined {
+    const entry = this.states.get(key(roomId, connId));
+    return entry?.epoch === epoch ? entry : undefined;
+  }
+
+  set(roomId: string, connId: string, entry: HashedState & { epoch: number }): void {
+    const { state, hash, epoch } = entry;
+    const k = key(roomId, connId);
+    this.states.delete(k);
+    this.states.set(k, { state, hash, epoch });
+    if (this.states.size > MAX_CACHED_STATES) {
+      // Oldest first (Map order).
+      this.states.delete(this.states.keys().next().value as string);
+    }
+  }
+
+  delete(roomId: string, connId: string): void {
+    this.states.delete(key(roomId, connId));
+  }
+
+  clear(): void {
+    this.states.clear();
+  }
+}
+
+const key = (roomId: string, connId: string): string => `${roomId} ${connId}`;
