@@ -40,7 +40,14 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { URL: 'readonly', console: 'readonly', process: 'readonly' },
+      globals: {
+        URL: 'readonly',
+        console: 'readonly',
+        process: 'readonly',
+        performance: 'readonly',
+        setTimeout: 'readonly',
+        TextEncoder: 'readonly',
+      },
     },
   },
   prettier,

@@ -3,8 +3,14 @@ import type { JsonObject, JsonValue } from './protocol/index.js';
 /** Keys that would reach an object's prototype if copied naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-export const isJsonObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A plain object as JSON.parse makes it: not an array, Buffer, Date or other class instance. */
+export const isJsonObject = (value: unknown): value is JsonObject => {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
 
 /** UTF-8 bytes of the JSON serialization, the unit of every size limit. */
 export const jsonBytes = (value: unknown): number =>

@@ -42,9 +42,9 @@ export class Limiters {
       new RateLimiterMemory({ points: rate, duration: 1, keyPrefix: 'events' }),
       new RateLimiterMemory({ points: rate, duration: 2, keyPrefix: 'events-burst' }),
     );
-    // A socket refused this often in 10 s is flooding: it gets disconnected.
+    // Refused for 10 s on end at the full rate is flooding, not a burst: disconnect.
     this.floodStrikes = new RateLimiterMemory({
-      points: rate * 3,
+      points: rate * 10,
       duration: 10,
       keyPrefix: 'flood',
     });

@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
+import { setTimeout as wait } from 'node:timers/promises';
 import { TransactionPool } from './transaction-pool.js';
+
+const CLOSE_TIMEOUT_MS = 1000;
 
 export type RedisRole = 'command' | 'adapter-pub' | 'adapter-sub';
 
@@ -54,9 +57,17 @@ export class RedisConnections {
     };
   }
 
+  /** Polite QUIT, but bounded: with Redis away a QUIT would wait as long as the outage. */
   async close(): Promise<void> {
-    await this.txPool.drain();
-    await Promise.all(this.all().map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.race([this.txPool.drain(), wait(CLOSE_TIMEOUT_MS)]);
+    await Promise.all(
+      this.all().map((client) =>
+        Promise.race([
+          client.quit(),
+          wait(CLOSE_TIMEOUT_MS).then(() => Promise.reject(new Error('QUIT timed out'))),
+        ]).catch(() => client.disconnect()),
+      ),
+    );
   }
 
   private all(): Redis[] {

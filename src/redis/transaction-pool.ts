@@ -98,7 +98,10 @@ export class TransactionPool {
     try {
       return await this.pool.acquire();
     } catch (err) {
-      if (err instanceof Error && err.name === 'TimeoutError' && this.createFailures === 0) {
+      // Every connection lent out to other writes is contention: BUSY, nothing written.
+      // A wait spent on connections that do not open (Redis away or frozen) is not.
+      const exhausted = this.pool.borrowed >= this.options.size && this.createFailures === 0;
+      if (err instanceof Error && err.name === 'TimeoutError' && exhausted) {
         throw new AppError(ErrorCode.BUSY, 'storage busy: no connection free');
       }
       throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');

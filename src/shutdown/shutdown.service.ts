@@ -7,6 +7,8 @@ import { HeartbeatSender } from '../presence/heartbeat-sender.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 import { ShutdownState } from './shutdown-state.js';
 
+const SOCKET_CLOSE_WAIT_MS = 1000;
+
 /**
  * The graceful part of a stop, before the app closes: refuse newcomers, tell every
  * local socket to reconnect elsewhere (each after its own jittered delay, spreading the
@@ -37,9 +39,15 @@ export class ShutdownService {
       });
     }
     await wait(grace);
-    this.logger.log({ msg: 'shutdown: closing sockets, presence kept for resume' });
-    sockets.forEach((socket) => socket.disconnect(true));
+    // Flush before closing, so a heartbeat waiting in its batch still gets its ack.
     await this.heartbeats.drain();
-    this.logger.log({ msg: 'shutdown: heartbeats flushed' });
+    this.logger.log({ msg: 'shutdown: heartbeats flushed, closing sockets, presence kept' });
+    const closed = sockets.map(
+      (socket) => new Promise((resolve) => socket.conn.once('close', resolve)),
+    );
+    sockets.forEach((socket) => socket.disconnect(true));
+    // Let the disconnect frames reach the clients before the process goes.
+    await Promise.race([Promise.all(closed), wait(SOCKET_CLOSE_WAIT_MS)]);
+    await this.heartbeats.drain();
   }
 }

@@ -1,0 +1,263 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { AppProcess } from './app.js';
+import type { TestSocket } from './client.js';
+import { tokenFor } from './tokens.js';
+
+/** Helpers for the operations suites (metrics, health, limits, shutdown, hostile input). */
+
+export interface OpenOptions {
+  token?: string;
+  /** Sent with the websocket upgrade (e.g. Origin, X-Forwarded-For). */
+  extraHeaders?: Record<string, string>;
+  /** Offer permessage-deflate (socket.io-client's default) or not. */
+  perMessageDeflate?: boolean;
+}
+
+export type RefusalError = Error & { data?: { code: string; message: string } };
+
+/** Connects like connect(), with headers and compression under the test's control. */
+export async function open(
+  url: string,
+  userId: string,
+  options: OpenOptions = {},
+): Promise<TestSocket> {
+  const token = options.token ?? (await tokenFor(userId));
+  const settings: Record<string, unknown> = {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+    // socket.io-client offers permessage-deflate (threshold 1 KiB) unless told `false`
+    ...(options.perMessageDeflate === false ? { perMessageDeflate: false } : {}),
+  };
+  const socket = io(
+    url,
+    settings as Partial<ManagerOptions & SocketOptions>,
+  ) as unknown as TestSocket;
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+  return socket;
+}
+
+/** The `connect_error` of a handshake that must be refused (fails if it is accepted). */
+export async function refusedWith(
+  url: string,
+  userId: string,
+  options: OpenOptions = {},
+): Promise<RefusalError> {
+  try {
+    const socket = await open(url, userId, options);
+    socket.close();
+  } catch (err) {
+    return err as RefusalError;
+  }
+  throw new Error(`handshake of ${userId} was accepted`);
+}
+
+/** Tries to connect until accepted (the server frees a slot once it notices a close). */
+export async function connectEventually(
+  url: string,
+  userId: string,
+  options: OpenOptions = {},
+  timeoutMs = 5000,
+): Promise<TestSocket> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await open(url, userId, options);
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** GET `path` and its JSON body. */
+export async function getJson<T = unknown>(
+  url: string,
+  path: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}${path}`);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** GET `path` and its text body. */
+export async function getText(
+  url: string,
+  path: string,
+): Promise<{ status: number; text: string; type: string | null }> {
+  const res = await fetch(`${url}${path}`);
+  return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Scrape {
+  /** `# TYPE` of every metric family. */
+  types: Map<string, string>;
+  samples: Sample[];
+}
+
+/** Parses Prometheus text format (what prom-client writes). */
+export function parseMetrics(text: string): Scrape {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) {
+      types.set(type[1], type[2]);
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) {
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!sample) {
+      throw new Error(`not a Prometheus sample line: ${line}`);
+    }
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (sample[2] ?? '').matchAll(
+      /([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g,
+    )) {
+      labels[key] = value.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+    }
+    samples.push({ name: sample[1], labels, value: Number(sample[3]) });
+  }
+  return { types, samples };
+}
+
+/** Scrapes /metrics of `app`. */
+export async function scrape(app: AppProcess): Promise<Scrape> {
+  const { status, text } = await getText(app.url, '/metrics');
+  if (status !== 200) {
+    throw new Error(`/metrics answered ${status}`);
+  }
+  return parseMetrics(text);
+}
+
+/** The value of the sample `name` whose labels include `labels` (undefined when absent). */
+export function valueOf(
+  scrape: Scrape,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  return scrape.samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+}
+
+/**
+ * Resolves once the app's output (stdout + stderr) satisfies `done`, re-checking on every
+ * chunk the process writes; fails after `timeoutMs`.
+ */
+export function untilLogged(
+  app: AppProcess,
+  done: (logs: string) => boolean,
+  timeoutMs = 5000,
+): Promise<string> {
+  if (done(app.logs)) {
+    return Promise.resolve(app.logs);
+  }
+  const streams = [app.child.stdout, app.child.stderr];
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      // AppProcess appends in its own listener, registered before this one.
+      if (done(app.logs)) {
+        finish();
+        resolve(app.logs);
+      }
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`the expected log line did not appear within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      streams.forEach((s) => s?.off('data', check));
+    };
+    streams.forEach((s) => s?.on('data', check));
+  });
+}
+
+/** Parsed JSON log lines of `text` (throws on a line that is not JSON). */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`log line is not JSON: ${line}`);
+      }
+    });
+}
+
+/**
+ * Emits an event with an ack, bypassing socket.io-client's checks (event names it would
+ * refuse to send, numbers as names). `onAck` runs once per ack the server sends.
+ */
+export function rawEmit(
+  socket: TestSocket,
+  event: unknown,
+  args: unknown[],
+  onAck: (reply: unknown) => void,
+): number {
+  const raw = socket as unknown as {
+    ids: number;
+    acks: Record<number, (...reply: unknown[]) => void>;
+    packet(packet: { type: number; data: unknown[]; id: number }): void;
+  };
+  const id = raw.ids++;
+  raw.acks[id] = (reply: unknown) => onAck(reply);
+  raw.packet({ type: 2, data: [event, ...args], id });
+  return id;
+}
+
+/**
+ * Counts the ack packets the socket receives, by ack id, including duplicates that
+ * socket.io-client would silently drop (it forgets an ack id once answered).
+ */
+export function ackCounter(socket: TestSocket): Map<number, number> {
+  const counts = new Map<number, number>();
+  const manager = (socket as unknown as Socket).io as unknown as {
+    on(
+      event: 'packet',
+      listener: (packet: { type: number; id?: number; nsp: string }) => void,
+    ): void;
+  };
+  manager.on('packet', (packet) => {
+    if ((packet.type === 3 || packet.type === 6) && packet.id !== undefined) {
+      counts.set(packet.id, (counts.get(packet.id) ?? 0) + 1);
+    }
+  });
+  return counts;
+}
+
+/** Awaits the socket's own disconnect and its reason. */
+export function disconnection(socket: TestSocket, timeoutMs = 5000): Promise<string> {
+  const raw = socket as unknown as Socket;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      raw.off('disconnect', listener);
+      reject(new Error(`socket not disconnected within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (reason: string) => {
+      clearTimeout(timer);
+      resolve(reason);
+    };
+    raw.once('disconnect', listener);
+  });
+}
