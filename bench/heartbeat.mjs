@@ -33,7 +33,10 @@ const freePort = () =>
   });
 
 function startProcess(cmd, args, env, ready) {
-  const child = spawn(cmd, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -46,33 +49,71 @@ function startProcess(cmd, args, env, ready) {
   });
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function runMode(mode, redisUrl) {
   const env = {
-    NODE_ENV: 'production', NO_COLOR: '1', PORT: '0', AUTH_JWT_SECRET: SECRET, REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: `bench-${mode}-${Date.now()}`, PRESENCE_HEARTBEAT_MODE: mode,
-    RATE_CONN_PER_MINUTE_PER_IP: '1000000', RATE_EVENTS_PER_SECOND: '1000', MAX_CONN_PER_USER: '100',
+    NODE_ENV: 'production',
+    NO_COLOR: '1',
+    PORT: '0',
+    AUTH_JWT_SECRET: SECRET,
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `bench-${mode}-${Date.now()}`,
+    PRESENCE_HEARTBEAT_MODE: mode,
+    RATE_CONN_PER_MINUTE_PER_IP: '1000000',
+    RATE_EVENTS_PER_SECOND: '1000',
+    MAX_CONN_PER_USER: '100',
     MAX_CONN_PER_INSTANCE: '100000',
   };
-  const servers = await Promise.all([0, 1].map(() => startProcess(process.execPath, ['dist/main.js'], env, /listening on port (\d+)/)));
+  const servers = await Promise.all(
+    [0, 1].map(() =>
+      startProcess(process.execPath, ['dist/main.js'], env, /listening on port (\d+) \(engine/),
+    ),
+  );
   const urls = servers.map(({ match }) => `http://127.0.0.1:${match[1]}`);
   const key = new TextEncoder().encode(SECRET);
   const sockets = [];
   for (let r = 0; r < ROOMS; r++) {
     for (let u = 0; u < USERS; u++) {
-      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`u${r}-${u}`).setExpirationTime('1h').sign(key);
-      const socket = io(urls[(r * USERS + u) % 2], { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`u${r}-${u}`)
+        .setExpirationTime('1h')
+        .sign(key);
+      const socket = io(urls[(r * USERS + u) % 2], {
+        auth: { token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
       sockets.push({ socket, roomId: `room-${r}`, connId: `c-${r}-${u}` });
     }
   }
-  await Promise.all(sockets.map(({ socket }) => new Promise((resolve) => socket.once('connect', resolve))));
+  await Promise.all(
+    sockets.map(
+      ({ socket }) =>
+        new Promise((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', (err) =>
+            reject(new Error(`connect refused: ${err.message}`)),
+          );
+        }),
+    ),
+  );
+  console.error(`[${mode}] ${sockets.length} sockets connected`);
   for (const s of sockets) {
-    const ack = await s.socket.emitWithAck('presence:join', { roomId: s.roomId, connId: s.connId, state: { beat: 0 } });
+    const ack = await s.socket.emitWithAck('presence:join', {
+      roomId: s.roomId,
+      connId: s.connId,
+      state: { beat: 0 },
+    });
     s.epoch = ack.data.epoch;
   }
   const redis = new Redis(redisUrl);
-  const commandsBefore = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
+  const commandsBefore = Number(
+    /total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1],
+  );
   const latencies = [];
   let errors = 0;
   const started = Date.now();
@@ -82,37 +123,68 @@ async function runMode(mode, redisUrl) {
       await new Promise((r) => setTimeout(r, (i / sockets.length) * INTERVAL_MS)); // spread the phase
       for (let beat = 1; Date.now() < deadline; beat++) {
         const t0 = performance.now();
-        const payload = { roomId: s.roomId, connId: s.connId, epoch: s.epoch, ...(beat % 2 ? { statePatch: { beat } } : {}) };
-        const ack = await s.socket.timeout(5000).emitWithAck('presence:heartbeat', payload).catch(() => ({ ok: false }));
+        const payload = {
+          roomId: s.roomId,
+          connId: s.connId,
+          epoch: s.epoch,
+          ...(beat % 2 ? { statePatch: { beat } } : {}),
+        };
+        const ack = await s.socket
+          .timeout(5000)
+          .emitWithAck('presence:heartbeat', payload)
+          .catch(() => ({ ok: false }));
         latencies.push(performance.now() - t0);
         if (!ack.ok) errors++;
-        await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS - (performance.now() - t0))));
+        await new Promise((r) =>
+          setTimeout(r, Math.max(0, INTERVAL_MS - (performance.now() - t0))),
+        );
       }
     }),
   );
   const elapsedS = (Date.now() - started) / 1000;
-  const commands = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]) - commandsBefore;
+  const commands =
+    Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]) - commandsBefore;
   sockets.forEach(({ socket }) => socket.close());
   await redis.quit();
-  await Promise.all(servers.map(({ child }) => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); })));
+  await Promise.all(
+    servers.map(
+      ({ child }) =>
+        new Promise((r) => {
+          child.once('exit', r);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
   latencies.sort((a, b) => a - b);
   return {
-    mode, sockets: sockets.length, heartbeats: latencies.length, errors,
+    mode,
+    sockets: sockets.length,
+    heartbeats: latencies.length,
+    errors,
     perSecond: Math.round(latencies.length / elapsedS),
-    p50: percentile(latencies, 50).toFixed(2), p95: percentile(latencies, 95).toFixed(2),
-    p99: percentile(latencies, 99).toFixed(2), max: latencies[latencies.length - 1].toFixed(2),
+    p50: percentile(latencies, 50).toFixed(2),
+    p95: percentile(latencies, 95).toFixed(2),
+    p99: percentile(latencies, 99).toFixed(2),
+    max: latencies[latencies.length - 1].toFixed(2),
     redisCmdsPerHeartbeat: (commands / latencies.length).toFixed(2),
   };
 }
 
 const port = await freePort();
-const redis = await startProcess('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/);
+const redis = await startProcess(
+  'redis-server',
+  ['--port', String(port), '--save', '', '--appendonly', 'no'],
+  {},
+  /Ready to accept connections/,
+);
 try {
   const results = [];
   for (const mode of opt.modes.split(',')) {
     results.push(await runMode(mode, `redis://127.0.0.1:${port}`));
   }
-  console.log(`\n${ROOMS} rooms × ${USERS} users, 2 server processes, one heartbeat per ${INTERVAL_MS} ms per socket, ${DURATION_S} s, half of them changing state; latency in ms (client send → ack)`);
+  console.log(
+    `\n${ROOMS} rooms × ${USERS} users, 2 server processes, one heartbeat per ${INTERVAL_MS} ms per socket, ${DURATION_S} s, half of them changing state; latency in ms (client send → ack)`,
+  );
   console.table(results);
 } finally {
   redis.child.kill('SIGTERM');

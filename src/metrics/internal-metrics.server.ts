@@ -34,7 +34,7 @@ export class InternalMetricsServer implements OnApplicationBootstrap, OnApplicat
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject).listen(port, () => resolve());
     });
-    this.logger.log({ msg: `metrics listening on port ${port}` });
+    this.logger.log({ msg: `/metrics and /stats served on port ${port}` });
   }
 
   async onApplicationShutdown(): Promise<void> {

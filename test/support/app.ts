@@ -37,7 +37,7 @@ export class AppProcess {
     const port = await new Promise<number>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /listening on port (\d+)/.exec(output);
+        const match = /listening on port (\d+) \(engine/.exec(output);
         if (match) {
           child.stdout?.off('data', onData);
           resolve(Number(match[1]));
