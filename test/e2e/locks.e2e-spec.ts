@@ -2,16 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LockEvent, PresenceEvent } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
-  closeAll,
   closeAndWait,
-  connect,
   dropTransport,
   nextEvent,
   record,
   request,
   requestOk,
   untilRecorded,
-  type TestSocket,
 } from '../support/client.js';
 import {
   acquire,
@@ -20,11 +17,11 @@ import {
   getMeta,
   okData,
   removeMeta,
-  roomCh,
   setMeta,
   userCh,
 } from './metadata-helpers.js';
-import { join, joinSeenBy } from './presence-helpers.js';
+import { joinSeenBy } from './presence-helpers.js';
+import { TestClients } from './test-clients.js';
 
 const REAPER_INTERVAL_MS = 200;
 /** PROTOCOL: a lapse is announced within REAPER_INTERVAL_MS + 1 s; plus slack for a busy CI. */
@@ -47,29 +44,10 @@ describe('lease locks (memory engine)', () => {
   let app: AppProcess;
   /** A reaper that never runs during a test: a lapsed lock stays until someone claims it. */
   let slow: AppProcess;
-  const sockets: TestSocket[] = [];
-
-  const open = async (target: AppProcess, userId: string): Promise<TestSocket> => {
-    const socket = await connect(target.url, userId);
-    sockets.push(socket);
-    return socket;
-  };
-
-  /** `users` connected to `target` and joined to a fresh room, each seen by the first. */
-  const roomWith = async (target: AppProcess, ...users: string[]) => {
-    const roomId = newRoom();
-    const joined: TestSocket[] = [];
-    for (const userId of users) {
-      const socket = await open(target, userId);
-      if (joined.length === 0) {
-        await join(socket, { roomId, connId: `${userId}-c` });
-      } else {
-        await joinSeenBy(joined[0], socket, { roomId, connId: `${userId}-c` });
-      }
-      joined.push(socket);
-    }
-    return { roomId, channel: roomCh(roomId), sockets: joined };
-  };
+  const clients = new TestClients();
+  const open = (target: AppProcess, userId: string) => clients.open(target.url, userId);
+  const roomWith = (target: AppProcess, ...users: string[]) =>
+    clients.roomWith(target.url, newRoom(), ...users);
 
   beforeAll(async () => {
     [app, slow] = await Promise.all([
@@ -80,9 +58,7 @@ describe('lease locks (memory engine)', () => {
     ]);
   });
 
-  afterEach(() => {
-    closeAll(...sockets.splice(0));
-  });
+  afterEach(() => clients.closeAll());
 
   afterAll(async () => {
     await Promise.all([app?.kill(), slow?.kill()]);

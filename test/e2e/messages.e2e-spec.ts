@@ -1,16 +1,9 @@
 import type { RoomMessage } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
-import {
-  closeAll,
-  connect,
-  record,
-  request,
-  requestOk,
-  untilRecorded,
-  type TestSocket,
-} from '../support/client.js';
+import { record, request, requestOk, untilRecorded } from '../support/client.js';
 import { errorOf, okData } from './metadata-helpers.js';
 import { join, joinSeenBy } from './presence-helpers.js';
+import { TestClients } from './test-clients.js';
 
 const UUIDISH = /^[A-Za-z0-9_.:-]{1,64}$/;
 let roomCounter = 0;
@@ -18,37 +11,15 @@ const newRoom = () => `msgroom-${++roomCounter}`;
 
 describe('room messages (memory engine)', () => {
   let app: AppProcess;
-  const sockets: TestSocket[] = [];
-
-  const open = async (userId: string): Promise<TestSocket> => {
-    const socket = await connect(app.url, userId);
-    sockets.push(socket);
-    return socket;
-  };
-
-  /** `users` connected and joined to a fresh room (connId `<user>-c`), each seen by the first. */
-  const roomWith = async (...users: string[]) => {
-    const roomId = newRoom();
-    const joined: TestSocket[] = [];
-    for (const userId of users) {
-      const socket = await open(userId);
-      if (joined.length === 0) {
-        await join(socket, { roomId, connId: `${userId}-c` });
-      } else {
-        await joinSeenBy(joined[0], socket, { roomId, connId: `${userId}-c` });
-      }
-      joined.push(socket);
-    }
-    return { roomId, sockets: joined };
-  };
+  const clients = new TestClients();
+  const open = (userId: string) => clients.open(app.url, userId);
+  const roomWith = (...users: string[]) => clients.roomWith(app.url, newRoom(), ...users);
 
   beforeAll(async () => {
     app = await AppProcess.start({ env: NO_RATE_LIMITS });
   });
 
-  afterEach(() => {
-    closeAll(...sockets.splice(0));
-  });
+  afterEach(() => clients.closeAll());
 
   afterAll(async () => {
     await app?.kill();

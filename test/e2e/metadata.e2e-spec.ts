@@ -1,15 +1,6 @@
 import type { MetadataEvent } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
-import {
-  closeAll,
-  connect,
-  nextEvent,
-  record,
-  request,
-  requestOk,
-  untilRecorded,
-  type TestSocket,
-} from '../support/client.js';
+import { nextEvent, record, request, requestOk, untilRecorded } from '../support/client.js';
 import {
   anItem,
   errorOf,
@@ -21,7 +12,8 @@ import {
   updateMeta,
   userCh,
 } from './metadata-helpers.js';
-import { join, joinSeenBy } from './presence-helpers.js';
+import { join } from './presence-helpers.js';
+import { TestClients } from './test-clients.js';
 
 let roomCounter = 0;
 /** A fresh room (and so a fresh room channel) per test. */
@@ -32,37 +24,15 @@ const newUser = (name: string) => `${name}-${++userCounter}`;
 
 describe('channel metadata (memory engine)', () => {
   let app: AppProcess;
-  const sockets: TestSocket[] = [];
-
-  const open = async (userId: string): Promise<TestSocket> => {
-    const socket = await connect(app.url, userId);
-    sockets.push(socket);
-    return socket;
-  };
-
-  /** `users` connected and joined to a fresh room; the first is also an observer of the rest. */
-  const roomWith = async (...users: string[]) => {
-    const roomId = newRoom();
-    const joined: TestSocket[] = [];
-    for (const userId of users) {
-      const socket = await open(userId);
-      if (joined.length === 0) {
-        await join(socket, { roomId, connId: `${userId}-c` });
-      } else {
-        await joinSeenBy(joined[0], socket, { roomId, connId: `${userId}-c` });
-      }
-      joined.push(socket);
-    }
-    return { roomId, channel: roomCh(roomId), sockets: joined };
-  };
+  const clients = new TestClients();
+  const open = (userId: string) => clients.open(app.url, userId);
+  const roomWith = (...users: string[]) => clients.roomWith(app.url, newRoom(), ...users);
 
   beforeAll(async () => {
     app = await AppProcess.start({ env: NO_RATE_LIMITS });
   });
 
-  afterEach(() => {
-    closeAll(...sockets.splice(0));
-  });
+  afterEach(() => clients.closeAll());
 
   afterAll(async () => {
     await app?.kill();
