@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { withDeadline } from '../common/storage-deadline.js';
 import { AppConfig } from '../config/app-config.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { PresenceEngine, type HeartbeatCommand } from '../engine/presence.engine.js';
@@ -13,7 +14,7 @@ export class HeartbeatSender implements OnApplicationShutdown {
 
   constructor(
     private readonly engine: PresenceEngine,
-    config: AppConfig,
+    private readonly config: AppConfig,
     metrics: RealtimeMetrics,
   ) {
     if (config.get('PRESENCE_HEARTBEAT_MODE') === 'batched') {
@@ -30,7 +31,9 @@ export class HeartbeatSender implements OnApplicationShutdown {
     if (this.batcher) {
       return this.batcher.submit(cmd);
     }
-    return { outcome: await this.inOrder(cmd), announce: true };
+    // The deadline runs from submission, waiting for the session's previous beat included.
+    const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');
+    return { outcome: await withDeadline(timeoutMs, () => this.inOrder(cmd)), announce: true };
   }
 
   /**

@@ -14,7 +14,7 @@ import { channelKeys } from './keys.js';
 import { parseChannel, writeChannel } from './metadata-transaction.js';
 import { RedisLocks } from './redis-locks.js';
 import { LOCK_SCRIPTS } from './scripts.js';
-import { toAppError, withDeadline } from './storage-guard.js';
+import { toAppError, withDeadline } from '../../common/storage-deadline.js';
 
 export interface RedisMetadataOptions {
   prefix: string;

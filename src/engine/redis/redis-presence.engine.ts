@@ -17,7 +17,7 @@ import { activeRoomsKey, presenceKeys, reaperLeaseKey, userRoomsKey } from './ke
 import { PresenceIndexes } from './presence-indexes.js';
 import { PRESENCE_SCRIPTS, accepted, parseConn, parseConns } from './scripts.js';
 import { StateCache, hashed, type HashedState } from './state-cache.js';
-import { toAppError, withDeadline } from './storage-guard.js';
+import { toAppError, withDeadline } from '../../common/storage-deadline.js';
 
 export interface RedisPresenceOptions {
   prefix: string;

@@ -1,5 +1,5 @@
-import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode } from '../../common/protocol/index.js';
+import { AppError } from './errors/app-error.js';
+import { ErrorCode } from './protocol/index.js';
 
 /** Storage trouble (connection, timeout, unexpected reply) never leaks past an engine. */
 export const toAppError = (err: unknown): AppError =>
