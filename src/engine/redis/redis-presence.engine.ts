@@ -17,7 +17,7 @@ import { activeRoomsKey, presenceKeys, reaperLeaseKey, userRoomsKey } from './ke
 import { PresenceIndexes } from './presence-indexes.js';
 import { PRESENCE_SCRIPTS, accepted, parseConn, parseConns } from './scripts.js';
 import { StateCache, hashed, type HashedState } from './state-cache.js';
-import { toAppError, withDeadline } from '../../common/storage-deadline.js';
+import { isNoScript, toAppError, withDeadline } from '../../common/storage-deadline.js';
 
 export interface RedisPresenceOptions {
   prefix: string;
@@ -110,6 +110,9 @@ export class RedisPresenceEngine extends PresenceEngine {
         cmds.map(async (cmd, i) => {
           const [err, reply] = replies[i] ?? [new Error('missing pipeline reply')];
           try {
+            if (isNoScript(err)) {
+              return await this.heartbeat(cmd); // it did not run: once more on its own
+            }
             if (err) {
               throw err;
             }
