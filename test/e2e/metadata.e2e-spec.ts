@@ -146,7 +146,10 @@ describe('channel metadata (memory engine)', () => {
         channel,
         sockets: [alice, bob],
       } = await roomWith('alice', 'bob');
+      // The first write's event may still be on its way to bob after alice's ack: wait for it.
+      const first = nextEvent<MetadataEvent>(bob, 'metadata:event', (e) => e.majorRevision === 1);
       okData(await setMeta(alice, { ...channel, items: [{ key: 'a', value: 1 }] }));
+      await first;
       const seen = record<MetadataEvent>(bob, 'metadata:event');
       expect(await removeMeta(alice, { ...channel, keys: ['nope', 'nada'] })).toEqual({
         ok: true,
