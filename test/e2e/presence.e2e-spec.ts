@@ -1,11 +1,4 @@
-import type {
-  HeartbeatResult,
-  JoinResult,
-  ListResult,
-  Member,
-  PresenceEvent,
-  UserResult,
-} from '../../src/common/protocol/index.js';
+import type { Member, PresenceEvent, UserResult } from '../../src/common/protocol/index.js';
 import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAll,
@@ -18,50 +11,14 @@ import {
   untilRecorded,
   type TestSocket,
 } from '../support/client.js';
+import { heartbeat, join, joinSeenBy, keepAlive, list } from './presence-helpers.js';
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 let roomCounter = 0;
 /** A fresh room per test, so tests never see each other's members. */
 const newRoom = () => `room-${++roomCounter}`;
 
-const join = (socket: TestSocket, payload: Record<string, unknown>) =>
-  requestOk<JoinResult>(socket, 'presence:join', payload);
-const heartbeat = (socket: TestSocket, payload: Record<string, unknown>) =>
-  request<HeartbeatResult>(socket, 'presence:heartbeat', payload);
-const list = (socket: TestSocket, roomId: string) =>
-  requestOk<ListResult>(socket, 'presence:list', { roomId });
 const byConn = (members: Member[]) => [...members].sort((a, b) => a.connId.localeCompare(b.connId));
-
-/**
- * Joins and waits until `observer` has heard of it (join, or update for a resume): the
- * observer's event and the joiner's ack travel on different sockets, in no fixed order.
- */
-async function joinSeenBy(
-  observer: TestSocket,
-  socket: TestSocket,
-  payload: { roomId: string; connId: string; state?: Record<string, unknown> },
-): Promise<JoinResult> {
-  const heard = nextEvent<PresenceEvent>(
-    observer,
-    'presence:event',
-    (e) => e.roomId === payload.roomId && e.connId === payload.connId && e.type !== 'leave',
-  );
-  const ack = await join(socket, payload);
-  await heard;
-  return ack;
-}
-
-/** Keeps a connection alive on a short-TTL server by heartbeating it; returns the stopper. */
-function keepAlive(socket: TestSocket, session: JoinResult, everyMs: number): () => void {
-  const timer = setInterval(() => {
-    void heartbeat(socket, {
-      roomId: session.roomId,
-      connId: session.connId,
-      epoch: session.epoch,
-    }).catch(() => {});
-  }, everyMs);
-  return () => clearInterval(timer);
-}
 
 describe('presence (memory engine)', () => {
   /** Default timings (TTL 30 s): nothing expires while a test runs. */
