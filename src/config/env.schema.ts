@@ -6,7 +6,11 @@ type IntSpec = { kind: 'int'; default: number; min: number; max: number };
 type EnumSpec = { kind: 'enum'; default: string; values: readonly string[] };
 type StringSpec = { kind: 'string'; default?: string; pattern?: RegExp; rule?: string };
 type BoolSpec = { kind: 'bool'; default: boolean };
-export type SettingSpec = (IntSpec | EnumSpec | StringSpec | BoolSpec) & { doc: string };
+/** `false` = 0, `true` = 1, or a whole number of hops up to `max`. */
+type HopsSpec = { kind: 'hops'; default: number; max: number };
+export type SettingSpec = (IntSpec | EnumSpec | StringSpec | BoolSpec | HopsSpec) & {
+  doc: string;
+};
 
 const int = (def: number, min: number, max: number, doc: string): SettingSpec => ({
   kind: 'int',
@@ -60,6 +64,19 @@ export const ENV_SCHEMA = {
     rule: 'must be at least 16 characters',
     doc: 'HS256 secret of handshake tokens; required when NODE_ENV=production',
   },
+  AUTH_CLOCK_TOLERANCE_S: int(5, 0, 300, 'leeway in seconds for `exp`, `nbf` and `iat`'),
+  AUTH_JWT_ISSUER: {
+    kind: 'string',
+    pattern: /^[\x21-\x7e]{1,256}$/,
+    rule: 'must be 1-256 printable ASCII characters without spaces',
+    doc: "when set, a token's `iss` must equal it",
+  },
+  AUTH_JWT_AUDIENCE: {
+    kind: 'string',
+    pattern: /^[\x21-\x7e]{1,256}$/,
+    rule: 'must be 1-256 printable ASCII characters without spaces',
+    doc: "when set, a token's `aud` must contain it",
+  },
   PRESENCE_TTL_MS: int(30_000, 1000, HOUR, 'a connection not heard from for this long is removed'),
   PRESENCE_HEARTBEAT_INTERVAL_MS: int(
     10_000,
@@ -78,6 +95,15 @@ export const ENV_SCHEMA = {
   REAPER_INTERVAL_MS: int(5000, 50, HOUR, 'how often expired connections are swept'),
   REAPER_BATCH_SIZE: int(100, 1, 10_000, 'rooms swept per reaper batch'),
   ROOM_MAX_MEMBERS: int(50, 1, 100_000, 'distinct users per room'),
+  ROOM_MAX_CONN_PER_USER: int(4, 1, 1000, 'connections (connIds) of one user in one room'),
+  MAX_LOCKS_PER_CHANNEL: int(64, 1, 10_000, 'distinct live lock names per channel'),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(100, 1, 100_000, 'user channels one socket may subscribe to'),
+  ROOM_CHANNEL_RETENTION_MS: int(
+    HOUR,
+    1000,
+    30 * 24 * HOUR,
+    "a room channel's items and locks are deleted this long after its room's last member left",
+  ),
   MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
   RATE_CONN_PER_MINUTE_PER_IP: int(20, 1, 1_000_000, 'new connections per IP per minute'),
   RATE_EVENTS_PER_SECOND: int(30, 1, 100_000, 'requests per socket per second'),
@@ -89,7 +115,12 @@ export const ENV_SCHEMA = {
     rule: 'must be a comma-separated list of http(s) origins',
     doc: 'allowed browser origins; unset = any',
   },
-  TRUST_PROXY: { kind: 'bool', default: false, doc: 'take client IPs from X-Forwarded-For' },
+  TRUST_PROXY: {
+    kind: 'hops',
+    default: 0,
+    max: 32,
+    doc: '`false`, or the number of proxies in front (`true` = 1) whose X-Forwarded-For entries are trusted',
+  },
   METRICS_PORT: {
     kind: 'string',
     pattern: /^([1-9]\d{0,4})$/,
@@ -105,6 +136,12 @@ export const ENV_SCHEMA = {
   SOCKET_MAX_PAYLOAD_BYTES: int(65_536, 1024, 16 * 1024 * 1024, 'largest accepted frame'),
   SOCKET_PING_INTERVAL_MS: int(10_000, 100, HOUR, 'transport ping interval'),
   SOCKET_PING_TIMEOUT_MS: int(10_000, 100, HOUR, 'transport pong deadline'),
+  SOCKET_CONNECT_TIMEOUT_MS: int(
+    10_000,
+    100,
+    MINUTE,
+    'an Engine.IO session that has not completed the Socket.IO CONNECT by then is closed',
+  ),
   SHUTDOWN_GRACE_MS: int(
     2000,
     0,
@@ -127,6 +164,9 @@ export interface Env {
   REDIS_POOL_ACQUIRE_TIMEOUT_MS: number;
   METADATA_MAX_RETRIES: number;
   AUTH_JWT_SECRET?: string;
+  AUTH_CLOCK_TOLERANCE_S: number;
+  AUTH_JWT_ISSUER?: string;
+  AUTH_JWT_AUDIENCE?: string;
   PRESENCE_TTL_MS: number;
   PRESENCE_HEARTBEAT_INTERVAL_MS: number;
   PRESENCE_HEARTBEAT_MODE: 'lua' | 'batched';
@@ -135,18 +175,24 @@ export interface Env {
   REAPER_INTERVAL_MS: number;
   REAPER_BATCH_SIZE: number;
   ROOM_MAX_MEMBERS: number;
+  ROOM_MAX_CONN_PER_USER: number;
+  MAX_LOCKS_PER_CHANNEL: number;
+  MAX_SUBSCRIPTIONS_PER_SOCKET: number;
+  ROOM_CHANNEL_RETENTION_MS: number;
   MAX_CONN_PER_INSTANCE: number;
   RATE_CONN_PER_MINUTE_PER_IP: number;
   RATE_EVENTS_PER_SECOND: number;
   MAX_CONN_PER_USER: number;
   MAX_ROOMS_PER_SOCKET: number;
   CORS_ORIGIN?: string;
-  TRUST_PROXY: boolean;
+  /** Trusted proxy hops in front of this server (0 = none: X-Forwarded-For is ignored). */
+  TRUST_PROXY: number;
   METRICS_PORT?: string;
   NODE_APP_INSTANCE: number;
   SOCKET_MAX_PAYLOAD_BYTES: number;
   SOCKET_PING_INTERVAL_MS: number;
   SOCKET_PING_TIMEOUT_MS: number;
+  SOCKET_CONNECT_TIMEOUT_MS: number;
   SHUTDOWN_GRACE_MS: number;
   SHUTDOWN_RECONNECT_JITTER_MS: number;
 }

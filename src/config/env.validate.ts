@@ -32,6 +32,13 @@ function convert(name: string, spec: SettingSpec, raw: string | undefined, probl
         problems.push(`${name} must be true or false`);
       }
       return raw === 'true';
+    case 'hops': {
+      const hops = raw === 'false' ? 0 : raw === 'true' ? 1 : INTEGER.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(hops) || hops < 0 || hops > spec.max) {
+        problems.push(`${name} must be false, true or a number of proxies from 0 to ${spec.max}`);
+      }
+      return hops;
+    }
     case 'string':
       if (spec.pattern && !spec.pattern.test(raw)) {
         problems.push(`${name} ${spec.rule ?? 'is malformed'}`);

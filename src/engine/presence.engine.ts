@@ -57,6 +57,8 @@ export interface RemovedMember {
   member: Member;
   /** True when this was the user's last connection in the room (the user is no longer present). */
   userGone: boolean;
+  /** True when the room has no connection left (its room channel's retention starts). */
+  roomEmpty: boolean;
 }
 
 export interface SweepOutcome {
@@ -114,9 +116,7 @@ export abstract class PresenceEngine {
    * Whether the user has an unexpired connection in the room, online or away: presence
    * decides access to the room's channel, locks and messages.
    */
-  async isPresent(roomId: string, userId: string): Promise<boolean> {
-    return (await this.list(roomId)).some((member) => member.userId === userId);
-  }
+  abstract isPresent(roomId: string, userId: string): Promise<boolean>;
 
   /** The rooms where the user has connections, with those connections. */
   abstract listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]>;

@@ -80,6 +80,16 @@ describe('configuration', () => {
     ]);
   });
 
+  it('reads TRUST_PROXY as a number of trusted hops', () => {
+    expect(validateEnv({}).TRUST_PROXY).toBe(0);
+    expect(validateEnv({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(0);
+    expect(validateEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(1);
+    expect(validateEnv({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    for (const bad of ['yes', '-1', '33', '1.5']) {
+      expect(problemsOf({ TRUST_PROXY: bad })).toEqual([expect.stringContaining('TRUST_PROXY')]);
+    }
+  });
+
   it('lists every setting in .env.example and in the README', () => {
     const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

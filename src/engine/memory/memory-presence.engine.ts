@@ -113,6 +113,11 @@ export class MemoryPresenceEngine extends PresenceEngine {
     return room ? this.members(room) : [];
   }
 
+  async isPresent(roomId: string, userId: string): Promise<boolean> {
+    const room = this.rooms.get(roomId);
+    return room ? this.members(room).some((member) => member.userId === userId) : false;
+  }
+
   async listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]> {
     const rooms: { roomId: string; members: Member[] }[] = [];
     for (const [roomId, room] of this.rooms) {
@@ -177,6 +182,7 @@ export class MemoryPresenceEngine extends PresenceEngine {
       roomId,
       member: { ...conn.member },
       userGone: !this.hasUser(room, conn.member.userId),
+      roomEmpty: room.size === 0,
     };
   }
 

@@ -162,6 +162,10 @@ export class RedisPresenceEngine extends PresenceEngine {
     return this.guard(() => this.listRoom(roomId));
   }
 
+  isPresent(roomId: string, userId: string): Promise<boolean> {
+    return this.guard(async () => (await this.listRoom(roomId)).some((m) => m.userId === userId));
+  }
+
   listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]> {
     return this.guard(async () => {
       const roomIds = await this.redis.smembers(userRoomsKey(this.options.prefix, userId));
@@ -299,7 +303,8 @@ export class RedisPresenceEngine extends PresenceEngine {
     state: unknown,
     userGone: unknown,
   ): RemovedMember {
-    return { roomId, member: parseConn(connId, meta, state).member, userGone: userGone === 1 };
+    const member = parseConn(connId, meta, state).member;
+    return { roomId, member, userGone: userGone === 1, roomEmpty: false };
   }
 
   private roomKeys(roomId: string): [string, string, string, string] {

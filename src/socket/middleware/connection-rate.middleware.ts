@@ -7,7 +7,7 @@ import { handshakeError } from './handshake-error.js';
 
 /** New connections per IP per minute; runs first, so failed handshakes count too. */
 export const connectionRateMiddleware =
-  (limiters: Limiters, metrics: RealtimeMetrics, trustProxy: boolean) =>
+  (limiters: Limiters, metrics: RealtimeMetrics, trustProxy: number) =>
   (socket: AppSocket, next: (err?: Error) => void): void => {
     void limiters.connectionFrom(clientIp(socket.request, trustProxy)).then((verdict) => {
       if (verdict === 'allowed') {
