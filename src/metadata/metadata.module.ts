@@ -5,6 +5,7 @@ import { LockReaper } from './lock-reaper.js';
 import { LockService } from './lock.service.js';
 import { MetadataGateway } from './metadata.gateway.js';
 import { MetadataService } from './metadata.service.js';
+import { RoomChannelRetention } from './room-channel-retention.js';
 
 @Module({
   providers: [
@@ -14,7 +15,8 @@ import { MetadataService } from './metadata.service.js';
     LockGateway,
     LockService,
     LockReaper,
+    RoomChannelRetention,
   ],
-  exports: [LockService],
+  exports: [LockService, RoomChannelRetention],
 })
 export class MetadataModule {}

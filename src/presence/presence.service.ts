@@ -13,6 +13,7 @@ import {
 } from '../common/protocol/index.js';
 import { AppConfig } from '../config/app-config.js';
 import { LockService } from '../metadata/lock.service.js';
+import { RoomChannelRetention } from '../metadata/room-channel-retention.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { PresenceEngine, type RemovedMember, type StateOp } from '../engine/presence.engine.js';
 import { roomChannel } from '../socket/channels.js';
@@ -33,6 +34,7 @@ export class PresenceService {
     private readonly config: AppConfig,
     private readonly locks: LockService,
     private readonly shutdown: ShutdownState,
+    private readonly retention: RoomChannelRetention,
   ) {}
 
   async join(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
@@ -48,6 +50,9 @@ export class PresenceService {
       ttlMs,
       maxMembers: this.config.get('ROOM_MAX_MEMBERS'),
     });
+    if (!outcome.resumed) {
+      void this.retention.roomOccupied(dto.roomId);
+    }
     await socket.join(roomChannel(dto.roomId));
     const session = { roomId: dto.roomId, connId, epoch: outcome.epoch };
     socket.data.joined.set(joinedKey(dto.roomId, connId), session);
@@ -202,6 +207,9 @@ export class PresenceService {
     const { roomId, member } = removed;
     if (removed.userGone) {
       void this.locks.releaseAllOf(roomId, member.userId);
+    }
+    if (removed.roomEmpty) {
+      void this.retention.roomEmptied(roomId);
     }
     const event = {
       roomId,
