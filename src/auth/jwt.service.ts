@@ -1,68 +1,143 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SignJWT, errors, jwtVerify } from 'jose';
+import { SignJWT, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
+import type { Env } from '../config/env.schema.js';
 import { AppError } from '../common/errors/app-error.js';
 import { isResourceId } from '../common/ids.js';
 import { ErrorCode } from '../common/protocol/index.js';
 
 const ALGORITHM = 'HS256';
+/** Real tokens are a few hundred bytes; anything far larger is refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 4096;
 
-/** Signs and verifies handshake tokens: HS256 only, `exp` honoured, `sub` is the user id. */
+/** What a valid token says: who it is, and until when (`exp`, epoch seconds). */
+export interface TokenClaims {
+  userId: string;
+  exp: number;
+}
+
+/** The optional claims a deployment pins: AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE. */
+export interface TokenScope {
+  issuer?: string;
+  audience?: string;
+}
+
+/**
+ * Signs and verifies handshake tokens: HS256 only, `exp` and `sub` required, `exp`/`nbf`/`iat`
+ * checked with AUTH_CLOCK_TOLERANCE_S, `iss`/`aud` only when configured; `sub` is the user id.
+ */
 @Injectable()
 export class JwtService {
   private readonly logger = new Logger(JwtService.name);
   private readonly key: Uint8Array;
+  private readonly options: JWTVerifyOptions;
+  private readonly scope: TokenScope;
+  private readonly toleranceS: number;
 
   constructor(config: AppConfig) {
-    const secret = config.get('AUTH_JWT_SECRET');
-    if (secret) {
-      this.key = new TextEncoder().encode(secret);
-    } else {
-      // Only reachable outside production: validation refuses a missing secret there.
-      this.key = randomBytes(32);
-      this.logger.warn(
-        '!!! AUTH_JWT_SECRET is not set: using a random secret for this process only. ' +
-          'Tokens from `npm run token` will NOT be accepted, and processes will not accept ' +
-          "each other's tokens. Set AUTH_JWT_SECRET (required when NODE_ENV=production). !!!",
-      );
-    }
+    this.key = this.keyFrom(config.get('AUTH_JWT_SECRET'));
+    this.toleranceS = config.get('AUTH_CLOCK_TOLERANCE_S');
+    this.scope = scopeFrom({
+      AUTH_JWT_ISSUER: config.get('AUTH_JWT_ISSUER'),
+      AUTH_JWT_AUDIENCE: config.get('AUTH_JWT_AUDIENCE'),
+    });
+    this.options = {
+      algorithms: [ALGORITHM],
+      clockTolerance: this.toleranceS,
+      requiredClaims: ['exp', 'sub'],
+      ...this.scope,
+    };
   }
 
   /** The user id carried by a valid token; UNAUTHENTICATED otherwise, saying why. */
   async verify(token: unknown): Promise<string> {
+    return (await this.authenticate(token)).userId;
+  }
+
+  /** The claims of a valid token; UNAUTHENTICATED otherwise, saying why (never echoing it). */
+  async authenticate(token: unknown): Promise<TokenClaims> {
     if (typeof token !== 'string' || token.length === 0) {
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'missing token: pass auth.token');
+      throw unauthenticated('missing token: pass auth.token (the query string is not read)');
+    }
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw unauthenticated(`token too large (over ${MAX_TOKEN_LENGTH} characters)`);
     }
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM] });
+      const { payload } = await jwtVerify(token, this.key, this.options);
       if (!isResourceId(payload.sub)) {
-        throw new AppError(ErrorCode.UNAUTHENTICATED, 'token sub is not a valid user id');
+        throw unauthenticated('token sub is not a valid user id');
       }
-      return payload.sub;
+      if (!Number.isFinite(payload.exp)) {
+        throw unauthenticated('token exp claim must be a finite number'); // JSON's 1e999
+      }
+      if (payload.iat !== undefined && payload.iat > nowS() + this.toleranceS) {
+        throw unauthenticated('token iat is in the future');
+      }
+      return { userId: payload.sub, exp: payload.exp as number };
     } catch (err) {
-      throw err instanceof AppError ? err : new AppError(ErrorCode.UNAUTHENTICATED, reason(err));
+      throw err instanceof AppError ? err : unauthenticated(reason(err));
     }
   }
 
-  /** A token for `userId`, valid for `expiresInS` seconds. */
+  /** A token for `userId`, valid for `expiresInS` seconds, with the configured iss/aud. */
   sign(userId: string, expiresInS = 24 * 3600): Promise<string> {
-    return signToken(this.key, userId, expiresInS);
+    return signToken(this.key, userId, expiresInS, this.scope);
+  }
+
+  private keyFrom(secret: string | undefined): Uint8Array {
+    if (secret) {
+      return new TextEncoder().encode(secret);
+    }
+    // Only reachable outside production: validation refuses a missing secret there.
+    this.logger.warn(
+      '!!! AUTH_JWT_SECRET is not set: using a random secret for this process only. ' +
+        'Tokens from `npm run token` will NOT be accepted, and processes will not accept ' +
+        "each other's tokens. Set AUTH_JWT_SECRET (required when NODE_ENV=production). !!!",
+    );
+    return randomBytes(32);
   }
 }
 
-export function signToken(key: Uint8Array, userId: string, expiresInS: number): Promise<string> {
-  return new SignJWT({})
+export function signToken(
+  key: Uint8Array,
+  userId: string,
+  expiresInS: number,
+  scope: TokenScope = {},
+): Promise<string> {
+  const jwt = new SignJWT({})
     .setProtectedHeader({ alg: ALGORITHM })
     .setSubject(userId)
     .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
-    .sign(key);
+    .setExpirationTime(nowS() + expiresInS);
+  if (scope.issuer) {
+    jwt.setIssuer(scope.issuer);
+  }
+  if (scope.audience) {
+    jwt.setAudience(scope.audience);
+  }
+  return jwt.sign(key);
 }
+
+/** AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE, leaving out the unset ones (unset = not checked). */
+export function scopeFrom({
+  AUTH_JWT_ISSUER: issuer,
+  AUTH_JWT_AUDIENCE: audience,
+}: Pick<Env, 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>): TokenScope {
+  return { ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
+}
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
+
+const unauthenticated = (message: string): AppError =>
+  new AppError(ErrorCode.UNAUTHENTICATED, message);
 
 function reason(err: unknown): string {
   if (err instanceof errors.JWTExpired) {
     return 'token expired';
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return claimReason(err);
   }
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
     return 'token algorithm not allowed';
@@ -71,4 +146,15 @@ function reason(err: unknown): string {
     return 'token signature invalid';
   }
   return 'token invalid';
+}
+
+/** jose names the claim and what failed; the claim's value is never repeated. */
+function claimReason({ claim, reason: failure }: errors.JWTClaimValidationFailed): string {
+  if (failure === 'missing') {
+    return `token has no ${claim} claim`;
+  }
+  if (failure === 'invalid') {
+    return `token ${claim} claim must be a number`;
+  }
+  return claim === 'nbf' ? 'token not valid yet (nbf)' : `token ${claim} not accepted`;
 }

@@ -10,6 +10,8 @@ export interface JoinedConn {
 
 export interface SocketData {
   userId: string;
+  /** `exp` (epoch seconds) of the token in force: the handshake's, or the last `auth:refresh`'s. */
+  tokenExp: number;
   /** Keyed by joinedKey(roomId, connId). */
   joined: Map<string, JoinedConn>;
 }

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { io } from 'socket.io-client';
 import type { JoinResult, PresenceEvent } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
@@ -10,11 +11,19 @@ import {
   untilRecorded,
   type TestSocket,
 } from '../support/client.js';
-import { TEST_JWT_SECRET, foreignToken, tokenFor, tokenWithClaims } from '../support/tokens.js';
+import {
+  TEST_JWT_SECRET,
+  foreignToken,
+  nowS,
+  tokenFor,
+  tokenWithClaims,
+} from '../support/tokens.js';
 
 const ROOM = 'lobby';
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const inAnHour = () => nowS() + 3600;
+/** About 60 KB: under the 64 KiB frame limit, far over the token cap. */
+const HUGE_PADDING = 'x'.repeat(44_000);
 
 /** An unsigned token (`alg: none`), which jose will not produce itself. */
 function unsignedToken(sub: string): string {
@@ -81,13 +90,94 @@ describe('handshake (memory engine)', () => {
         return { token: `${header}.${payload}.${signature}` };
       },
     ],
+    ['a token without exp', async () => ({ token: await tokenWithClaims({ sub: 'mallory' }) })],
+    [
+      'a token whose exp is a string',
+      async () => ({ token: await tokenWithClaims({ sub: 'mallory', exp: String(inAnHour()) }) }),
+    ],
+    [
+      'a token whose nbf is beyond the clock tolerance',
+      async () => ({
+        token: await tokenWithClaims({ sub: 'mallory', exp: inAnHour(), nbf: nowS() + 60 }),
+      }),
+    ],
+    [
+      'a token whose iat is beyond the clock tolerance',
+      async () => ({
+        token: await tokenWithClaims({ sub: 'mallory', exp: inAnHour(), iat: nowS() + 60 }),
+      }),
+    ],
+    [
+      'a well-signed token of about 60 KB',
+      async () => ({
+        token: await tokenWithClaims({ sub: 'mallory', exp: inAnHour(), pad: HUGE_PADDING }),
+      }),
+    ],
   ];
 
   it.each(refusedTokens)('refuses %s with UNAUTHENTICATED', async (_name, makeAuth) => {
-    const err = await refusal(app.url, await makeAuth());
+    const auth = await makeAuth();
+    const err = await refusal(app.url, auth);
     expect(err.message).toBe('UNAUTHENTICATED');
     expect(err.data).toEqual({ code: 'UNAUTHENTICATED', message: expect.any(String) });
     expect(err.data?.message.length).toBeGreaterThan(0);
+    if (typeof auth.token === 'string' && auth.token.length > 0) {
+      expect(err.data?.message).not.toContain(auth.token);
+    }
+  });
+
+  it.each([
+    ['a token without exp', { sub: 'mallory' }, /no exp/],
+    ['an exp that is a string', { sub: 'mallory', exp: '9999999999' }, /exp.*number/],
+    ['a future nbf', { sub: 'mallory', exp: 9_999_999_999, nbf: 9_999_999_000 }, /not valid yet/],
+    ['a 60 KB token', { sub: 'mallory', exp: 9_999_999_999, pad: HUGE_PADDING }, /too large/],
+  ])('says why it refuses %s', async (_name, claims, why) => {
+    const err = await refusal(app.url, { token: await tokenWithClaims(claims) });
+    expect(err.data?.message).toMatch(why);
+  });
+
+  it('refuses a token passed only in the query string', async () => {
+    const token = await tokenFor('mallory');
+    const socket = io(app.url, {
+      query: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    const err = await new Promise<Error & { data?: { code: string; message: string } }>(
+      (resolve, reject) => {
+        socket.once('connect', () => reject(new Error('handshake was accepted')));
+        socket.once('connect_error', resolve);
+      },
+    ).finally(() => socket.close());
+    expect(err.data).toEqual({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/auth/) });
+    expect(err.data?.message).not.toContain(token);
+  });
+
+  it('accepts exp, nbf and iat within the clock tolerance (5 s by default)', async () => {
+    const lapsedJustNow = await tokenWithClaims({ sub: 'carol', exp: nowS() - 2 });
+    const startingSoon = await tokenWithClaims({
+      sub: 'dave',
+      exp: inAnHour(),
+      nbf: nowS() + 3,
+      iat: nowS() + 3,
+    });
+    const carol = await connect(app.url, 'carol', { token: lapsedJustNow });
+    const dave = await connect(app.url, 'dave', { token: startingSoon });
+    expect(carol.connected && dave.connected).toBe(true);
+    closeAll(carol, dave);
+  });
+
+  it('ignores iss and aud while AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE are unset', async () => {
+    const token = await tokenWithClaims({
+      sub: 'erin',
+      exp: inAnHour(),
+      iss: 'anyone',
+      aud: 'anything',
+    });
+    const erin = await connect(app.url, 'erin', { token });
+    expect(erin.connected).toBe(true);
+    closeAll(erin);
   });
 
   it('says why a token is refused without echoing it', async () => {
@@ -123,5 +213,46 @@ describe('handshake (memory engine)', () => {
     );
     expect(members.map((m) => m.userId).sort()).toEqual(['alice', 'observer']);
     closeAll(alice);
+  });
+});
+
+describe('handshake with AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE set', () => {
+  const ISSUER = 'https://id.example.test';
+  const AUDIENCE = 'avalon-realtime';
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    app = await AppProcess.start({
+      env: { ...NO_RATE_LIMITS, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE },
+    });
+  });
+
+  afterAll(async () => {
+    await app.kill();
+  });
+
+  const claims = (extra: Record<string, unknown>) => ({
+    sub: 'frank',
+    exp: nowS() + 3600,
+    ...extra,
+  });
+
+  it.each([
+    ['neither iss nor aud', {}, /no (iss|aud)/],
+    ['another iss', { iss: 'https://evil.test', aud: AUDIENCE }, /iss not accepted/],
+    ['no aud', { iss: ISSUER }, /no aud/],
+    ['an aud without ours', { iss: ISSUER, aud: ['other-service'] }, /aud not accepted/],
+  ])('refuses a token with %s', async (_name, extra, why) => {
+    const err = await refusal(app.url, { token: await tokenWithClaims(claims(extra)) });
+    expect(err.data).toEqual({ code: 'UNAUTHENTICATED', message: expect.stringMatching(why) });
+  });
+
+  it.each([
+    ['our iss and aud', { iss: ISSUER, aud: AUDIENCE }],
+    ['our iss and an aud list that holds ours', { iss: ISSUER, aud: ['other', AUDIENCE] }],
+  ])('accepts a token with %s', async (_name, extra) => {
+    const frank = await connect(app.url, 'frank', { token: await tokenWithClaims(claims(extra)) });
+    expect(frank.connected).toBe(true);
+    closeAll(frank);
   });
 });

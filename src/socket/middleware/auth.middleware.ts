@@ -5,14 +5,18 @@ import { ErrorCode } from '../../common/protocol/index.js';
 import type { AppSocket } from '../socket-types.js';
 import { handshakeError } from './handshake-error.js';
 
-/** Authenticates the handshake before any handler can run; never accept-then-disconnect. */
+/**
+ * Authenticates the handshake before any handler can run; never accept-then-disconnect.
+ * Only `auth.token` is read (a token in the query string would end up in access logs).
+ */
 export const authMiddleware =
   (jwt: JwtService, metrics: RealtimeMetrics) =>
   (socket: AppSocket, next: (err?: Error) => void): void => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    jwt.verify(auth?.token).then(
-      (userId) => {
+    jwt.authenticate(auth?.token).then(
+      ({ userId, exp }) => {
         socket.data.userId = userId;
+        socket.data.tokenExp = exp;
         socket.data.joined = new Map();
         next();
       },
