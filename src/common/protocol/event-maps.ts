@@ -15,6 +15,8 @@ import type {
   RoomMessageRequest,
 } from './metadata-payloads.js';
 import type {
+  AuthRefreshRequest,
+  AuthRefreshResult,
   HeartbeatRequest,
   HeartbeatResult,
   JoinRequest,
@@ -50,6 +52,7 @@ export interface ClientToServerEvents {
   'lock:release': Request<LockRequest, { released: true }>;
   'lock:list': Request<ChannelRef, { locks: LockSummary[] }>;
   'room:message': Request<RoomMessageRequest, { id: string; ts: number }>;
+  'auth:refresh': Request<AuthRefreshRequest, AuthRefreshResult>;
 }
 
 export interface ServerToClientEvents {

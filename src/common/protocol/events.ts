@@ -16,6 +16,7 @@ export const ClientEvent = {
   LockRelease: 'lock:release',
   LockList: 'lock:list',
   RoomMessage: 'room:message',
+  AuthRefresh: 'auth:refresh',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 

@@ -90,3 +90,11 @@ export interface ServerErrorNotice {
   code: string;
   message: string;
 }
+
+export interface AuthRefreshRequest {
+  token: string;
+}
+/** `exp` of the token now in force, epoch seconds (a JWT NumericDate, unlike other times). */
+export interface AuthRefreshResult {
+  exp: number;
+}
