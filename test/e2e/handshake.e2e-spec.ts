@@ -1,4 +1,7 @@
-import { SignJWT } from 'jose';
+import { SignJWT, decodeJwt } from 'jose';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
 import type { JoinResult, PresenceEvent } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
@@ -20,6 +23,7 @@ import {
 } from '../support/tokens.js';
 
 const ROOM = 'lobby';
+const TOKEN_CLI = fileURLToPath(new URL('../../dist/auth/token.cli.js', import.meta.url));
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
 const inAnHour = () => nowS() + 3600;
 /** About 60 KB: under the 64 KiB frame limit, far over the token cap. */
@@ -254,5 +258,32 @@ describe('handshake with AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE set', () => {
     const frank = await connect(app.url, 'frank', { token: await tokenWithClaims(claims(extra)) });
     expect(frank.connected).toBe(true);
     closeAll(frank);
+  });
+
+  /** `npm run token -- <args>` as built, with this suite's settings and no .env. */
+  async function printedToken(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [TOKEN_CLI, ...args], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      env: {
+        PATH: process.env.PATH ?? '',
+        AUTH_JWT_SECRET: TEST_JWT_SECRET,
+        AUTH_JWT_ISSUER: ISSUER,
+        AUTH_JWT_AUDIENCE: AUDIENCE,
+      },
+    });
+    return stdout.trim();
+  }
+
+  it('accepts what `npm run token` prints: exp 24 h ahead by default, --expires-in to choose', async () => {
+    const daily = await printedToken('grace');
+    const brief = await printedToken('grace', '--expires-in', '120');
+    expect(decodeJwt(daily)).toMatchObject({ sub: 'grace', iss: ISSUER, aud: AUDIENCE });
+    expect(decodeJwt(daily).exp).toBeGreaterThanOrEqual(nowS() + 86_400 - 60);
+    expect(decodeJwt(brief).exp).toBeLessThanOrEqual(nowS() + 120);
+    const sockets = await Promise.all(
+      [daily, brief].map((token) => connect(app.url, 'grace', { token })),
+    );
+    expect(sockets.every((socket) => socket.connected)).toBe(true);
+    closeAll(...sockets);
   });
 });
