@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SignJWT, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
+import { SignJWT, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import type { Env } from '../config/env.schema.js';
@@ -9,7 +9,7 @@ import { ErrorCode } from '../common/protocol/index.js';
 
 const ALGORITHM = 'HS256';
 /** Real tokens are a few hundred bytes; anything far larger is refused before any parsing. */
-export const MAX_TOKEN_LENGTH = 4096;
+const MAX_TOKEN_LENGTH = 4096;
 
 /** What a valid token says: who it is, and until when (`exp`, epoch seconds). */
 export interface TokenClaims {
@@ -65,19 +65,24 @@ export class JwtService {
     }
     try {
       const { payload } = await jwtVerify(token, this.key, this.options);
-      if (!isResourceId(payload.sub)) {
-        throw unauthenticated('token sub is not a valid user id');
-      }
-      if (!Number.isFinite(payload.exp)) {
-        throw unauthenticated('token exp claim must be a finite number'); // JSON's 1e999
-      }
-      if (payload.iat !== undefined && payload.iat > nowS() + this.toleranceS) {
-        throw unauthenticated('token iat is in the future');
-      }
-      return { userId: payload.sub, exp: payload.exp as number };
+      return this.claimsOf(payload);
     } catch (err) {
       throw err instanceof AppError ? err : unauthenticated(reason(err));
     }
+  }
+
+  /** What jose leaves to us: the user id's shape, a finite exp, and iat's leeway. */
+  private claimsOf({ sub, exp, iat }: JWTPayload): TokenClaims {
+    if (!isResourceId(sub)) {
+      throw unauthenticated('token sub is not a valid user id');
+    }
+    if (exp === undefined || !Number.isFinite(exp)) {
+      throw unauthenticated('token exp claim must be a finite number'); // JSON's 1e999
+    }
+    if (iat !== undefined && iat > nowS() + this.toleranceS) {
+      throw unauthenticated('token iat is in the future');
+    }
+    return { userId: sub, exp };
   }
 
   /** A token for `userId`, valid for `expiresInS` seconds, with the configured iss/aud. */

@@ -4,6 +4,8 @@ import { ErrorCode, ServerEvent } from '../common/protocol/index.js';
 import type { AppSocket } from '../socket/socket-types.js';
 
 const TICK_MS = 1000;
+/** The `event` of the `server:error` a lapsed token gets (PROTOCOL.md, Handshake). */
+const NOTICE_EVENT = 'auth';
 
 /**
  * Disconnects each socket when its token's `exp` plus AUTH_CLOCK_TOLERANCE_S passes, after a
@@ -96,7 +98,7 @@ export class TokenExpiryTracker implements OnModuleInit, OnModuleDestroy {
     }
     this.logger.log({ msg: 'token expired', socketId: socket.id, userId: socket.data.userId });
     socket.emit(ServerEvent.ServerError, {
-      event: 'auth',
+      event: NOTICE_EVENT,
       code: ErrorCode.UNAUTHENTICATED,
       message: 'token expired: connect again with a fresh token',
     });
