@@ -1,5 +1,6 @@
 import type { PresenceEvent, ServerErrorNotice } from '../../src/common/protocol/index.js';
 import { AppProcess } from '../support/app.js';
+import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import {
   closeAll,
   connect,
@@ -16,6 +17,7 @@ const ROOM = 'expiry-room';
 /** Deadlines are exp + AUTH_CLOCK_TOLERANCE_S, honoured within a second: allow for all of it. */
 const LAPSE_TIMEOUT_MS = 10_000;
 const SHORT_LIFE_S = 2;
+const SHORT_TOLERANCE = { AUTH_CLOCK_TOLERANCE_S: '1' };
 
 /** Resolves with what the socket saw, in order, up to and including its disconnect. */
 function lapse(socket: TestSocket): Promise<{ seen: string[]; notice: ServerErrorNotice }> {
@@ -52,7 +54,7 @@ describe('token expiry on live sockets and auth:refresh (memory engine)', () => 
   }
 
   beforeAll(async () => {
-    app = await AppProcess.start({ env: { AUTH_CLOCK_TOLERANCE_S: '1' } });
+    app = await AppProcess.start({ env: SHORT_TOLERANCE });
     observer = await connect(app.url, 'observer');
     await join(observer, { roomId: ROOM, connId: 'observer-c' });
   });
@@ -165,4 +167,49 @@ describe('token expiry on live sockets and auth:refresh (memory engine)', () => 
       error: { code: 'BAD_REQUEST', message: expect.any(String), details: expect.anything() },
     });
   });
+});
+
+describe('token expiry across processes (Redis engine)', () => {
+  let redis: RedisServer;
+  let a: AppProcess;
+  let b: AppProcess;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const options = { redisUrl: redis.url, prefix: uniquePrefix(), env: SHORT_TOLERANCE };
+    [a, b] = await Promise.all([AppProcess.start(options), AppProcess.start(options)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.kill(), b?.kill()]);
+    await redis?.stop();
+  });
+
+  it(
+    'a member whose token lapsed on one process shows away on the other, not leave',
+    async () => {
+      const observer = await connect(b.url, 'observer');
+      const shorty = await connect(a.url, 'shorty', {
+        token: await tokenFor('shorty', { expSec: SHORT_LIFE_S }),
+      });
+      try {
+        await join(observer, { roomId: ROOM, connId: 'observer-c' });
+        await joinSeenBy(observer, shorty, { roomId: ROOM, connId: 'shorty-c' });
+        const events = record<PresenceEvent>(observer, 'presence:event');
+        const away = nextEvent<PresenceEvent>(
+          observer,
+          'presence:event',
+          (e) => e.connId === 'shorty-c' && e.member?.status === 'away',
+          LAPSE_TIMEOUT_MS,
+        );
+        const { notice } = await lapse(shorty);
+        expect(notice).toMatchObject({ event: 'auth', code: 'UNAUTHENTICATED' });
+        expect(await away).toMatchObject({ type: 'update', userId: 'shorty' });
+        expect(events.map((e) => e.type)).toEqual(['update']);
+      } finally {
+        closeAll(observer, shorty);
+      }
+    },
+    LAPSE_TIMEOUT_MS + 5000,
+  );
 });
