@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigError } from './config/env.validate.js';
+import { StorageBackend } from './engine/storage-backend.js';
 import { ProcessStop } from './shutdown/process-stop.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
@@ -21,7 +22,7 @@ async function bootstrap(): Promise<void> {
   stopOnSignalOrFault(app);
   await app.listen(config.get('PORT'));
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  const engine = config.redisUrl ? 'redis' : 'memory';
+  const engine = app.get(StorageBackend).name;
   new Logger('Main').log(`listening on port ${port} (engine: ${engine}, node: ${config.nodeId})`);
 }
 

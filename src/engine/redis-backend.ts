@@ -13,6 +13,8 @@ import { StorageBackend, type LimiterBudget } from './storage-backend.js';
  * limiters with an in-memory insurance while Redis is away, and the clients' statuses.
  */
 export class RedisBackend extends StorageBackend {
+  readonly name = 'redis';
+
   constructor(
     private readonly connections: RedisConnections,
     private readonly prefix: string,

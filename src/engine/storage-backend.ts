@@ -14,6 +14,9 @@ export interface LimiterBudget {
  * checks and live readings. Consumers use it as it is; none of them asks which engine runs.
  */
 export abstract class StorageBackend {
+  /** For logs: which storage runs. */
+  abstract readonly name: 'memory' | 'redis';
+
   /** Makes `server` broadcast to every process that shares this storage (memory: this one). */
   abstract attachAdapter(server: Server): void;
 
