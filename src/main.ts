@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigError } from './config/env.validate.js';
+import { StorageBackend } from './engine/storage-backend.js';
+import { ProcessStop } from './shutdown/process-stop.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
 
@@ -17,37 +19,32 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { abortOnError: false, logger });
   const config = app.get(AppConfig);
   app.useWebSocketAdapter(new RedisIoAdapter(app));
-  stopOnSignal(app);
+  stopOnSignalOrFault(app);
   await app.listen(config.get('PORT'));
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  const engine = config.redisUrl ? 'redis' : 'memory';
+  const engine = app.get(StorageBackend).name;
   new Logger('Main').log(`listening on port ${port} (engine: ${engine}, node: ${config.nodeId})`);
 }
 
 /**
- * The first SIGTERM/SIGINT drains (announce, grace, close sockets, flush) and closes the
- * app (Redis last), then exits 0; a second signal exits at once.
+ * SIGTERM/SIGINT and uncaught exceptions all run the same graceful stop (exit 0 after a
+ * signal, 1 after a fault); a second one exits at once. Before this point a fault ends
+ * start-up the default way: logged with its stack, exit 1.
  */
-function stopOnSignal(app: INestApplication): void {
+function stopOnSignalOrFault(app: INestApplication): void {
   const logger = new Logger('Shutdown');
-  const stop = (signal: string) => {
-    SIGNALS.forEach((s) => process.once(s, () => process.exit(1)));
-    app
-      .get(ShutdownService)
-      .drain(signal)
-      .then(() => app.close())
-      .then(
-        () => {
-          logger.log('shutdown complete');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ msg: 'shutdown failed', err: String(err) });
-          process.exit(1);
-        },
-      );
-  };
-  SIGNALS.forEach((signal) => process.once(signal, stop));
+  const stop = new ProcessStop({
+    stop: (reason) =>
+      app
+        .get(ShutdownService)
+        .drain(reason)
+        .then(() => app.close()),
+    exit: (code) => process.exit(code),
+    log: (entry) => logger.log(entry),
+    error: (entry, stack) => logger.error(entry, stack),
+  });
+  SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
+  process.on('uncaughtException', (err) => stop.onFault(err));
 }
 
 // Last resort: a rejection nobody handled is a bug to log loudly, never a reason to drop

@@ -12,6 +12,31 @@ export const isJsonObject = (value: unknown): value is JsonObject => {
   return proto === Object.prototype || proto === null;
 };
 
+/**
+ * Whether `value` is JSON data as a JSON text could spell it: null, booleans, strings,
+ * finite numbers, arrays and plain objects of those. Refuses what a raw frame or a binary
+ * attachment can smuggle in (`1e400` parses to Infinity; Buffers), which one engine would
+ * keep as it is and the other serialize into something else. Deeper than MAX_JSON_DEPTH:
+ * refused without recursing further.
+ */
+export function isJsonData(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') {
+    return true;
+  }
+  if (typeof value === 'number') {
+    return Number.isFinite(value);
+  }
+  if (typeof value !== 'object' || depth >= MAX_JSON_DEPTH) {
+    return false;
+  }
+  const children: unknown[] | undefined = Array.isArray(value)
+    ? value
+    : isJsonObject(value)
+      ? Object.values(value)
+      : undefined;
+  return children !== undefined && children.every((child) => isJsonData(child, depth + 1));
+}
+
 /** UTF-8 bytes of the JSON serialization, the unit of every size limit. */
 export const jsonBytes = (value: unknown): number =>
   Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');

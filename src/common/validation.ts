@@ -1,16 +1,24 @@
 import { ValidateIf, ValidateBy, buildMessage, type ValidationOptions } from 'class-validator';
 import { RESOURCE_ID } from './ids.js';
-import { isJsonObject, jsonBytes } from './json.js';
+import { isJsonData, isJsonObject, jsonBytes } from './json.js';
 import { ErrorCode } from './protocol/index.js';
 
-/** Required, but any JSON including `null` (values and message data). */
+const NOT_JSON_DATA = 'must hold only JSON data (finite numbers, no binary)';
+
+/** Required, but any JSON data including `null` (values and message data). */
 export const IsJsonValue = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy(
     {
       name: 'isJsonValue',
       validator: {
-        validate: (value: unknown) => value !== undefined,
-        defaultMessage: buildMessage((each) => `${each}$property is required`, options),
+        validate: (value: unknown) => value !== undefined && isJsonData(value),
+        defaultMessage: buildMessage(
+          (each, args) =>
+            args?.value === undefined
+              ? `${each}$property is required`
+              : `${each}$property ${NOT_JSON_DATA}`,
+          options,
+        ),
       },
     },
     options,
@@ -35,13 +43,20 @@ export const IsResourceId = (options?: ValidationOptions): PropertyDecorator =>
     options,
   );
 
+/** A plain JSON object of JSON data (presence state and patches). */
 export const IsJsonObject = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy(
     {
       name: 'isJsonObject',
       validator: {
-        validate: (value: unknown) => isJsonObject(value),
-        defaultMessage: buildMessage((each) => `${each}$property must be a JSON object`, options),
+        validate: (value: unknown) => isJsonObject(value) && isJsonData(value),
+        defaultMessage: buildMessage(
+          (each, args) =>
+            isJsonObject(args?.value)
+              ? `${each}$property ${NOT_JSON_DATA}`
+              : `${each}$property must be a JSON object`,
+          options,
+        ),
       },
     },
     options,

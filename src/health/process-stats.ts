@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config.js';
+import { StorageBackend } from '../engine/storage-backend.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
-import { RedisRef } from '../redis/redis.module.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 
 const LAG_RESOLUTION_MS = 20;
@@ -27,17 +27,18 @@ export class ProcessStats implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly config: AppConfig,
     private readonly events: RealtimeEvents,
-    private readonly redis: RedisRef,
+    private readonly storage: StorageBackend,
     private readonly metrics: RealtimeMetrics,
   ) {}
 
   onModuleInit(): void {
     this.lag.enable();
-    const redis = this.redis.connections;
+    // realtime_redis_up exists only where the storage has connections to watch.
+    const watched = this.storage.up() !== undefined;
     this.metrics.readFrom({
       connections: () => this.events.localStats().connections,
       rooms: () => this.events.localStats().rooms,
-      ...(redis ? { redisUp: () => redis.up } : {}),
+      ...(watched ? { redisUp: () => this.storage.up() === true } : {}),
     });
   }
 

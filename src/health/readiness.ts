@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { MetadataEngine } from '../engine/metadata.engine.js';
 import { PresenceEngine } from '../engine/presence.engine.js';
-import { RedisRef } from '../redis/redis.module.js';
+import { StorageBackend } from '../engine/storage-backend.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 
 export interface ReadinessReport {
@@ -11,8 +11,8 @@ export interface ReadinessReport {
 }
 
 /**
- * Readiness: the engine loaded (scripts included), and on Redis every client connected
- * (commands and the adapter's pub/sub).
+ * Readiness: the engine loaded (scripts included), the storage's own connections up (on
+ * Redis: commands and the adapter's pub/sub), and no shutdown begun.
  */
 @Injectable()
 export class Readiness implements OnApplicationBootstrap {
@@ -22,7 +22,7 @@ export class Readiness implements OnApplicationBootstrap {
   constructor(
     private readonly presence: PresenceEngine,
     private readonly metadata: MetadataEngine,
-    private readonly redis: RedisRef,
+    private readonly storage: StorageBackend,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -34,13 +34,8 @@ export class Readiness implements OnApplicationBootstrap {
     const checks: Record<string, boolean> = {
       engine: this.engineReady,
       running: !this.shutdown.active,
+      ...this.storage.readiness(),
     };
-    const connections = this.redis.connections;
-    if (connections) {
-      for (const [role, status] of Object.entries(connections.statuses())) {
-        checks[`redis:${role}`] = status === 'ready';
-      }
-    }
     return { ready: Object.values(checks).every(Boolean), checks };
   }
 

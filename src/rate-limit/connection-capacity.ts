@@ -13,10 +13,6 @@ export class ConnectionCapacity {
 
   constructor(private readonly config: AppConfig) {}
 
-  get used(): number {
-    return this.total;
-  }
-
   /** Reserves a slot; returns the limit that refused it, or a release function. */
   reserve(userId: string): { refused: 'instance' | 'user' } | { release: () => void } {
     if (this.total >= this.config.get('MAX_CONN_PER_INSTANCE')) {

@@ -2,19 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   BurstyRateLimiter,
   RateLimiterMemory,
-  RateLimiterRedis,
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
-import { RedisRef } from '../redis/redis.module.js';
+import { StorageBackend } from '../engine/storage-backend.js';
 
 /** How a limiter answered: allowed, refused, or (storage failed everywhere) allowed anyway. */
 export type LimitVerdict = 'allowed' | 'refused';
 
 /**
- * The rate limiters. New connections per IP are counted cluster-wide in Redis when it is
- * configured, with an in-memory limiter as insurance while Redis is away; events per
+ * The rate limiters. New connections per IP are counted wherever the storage is shared
+ * (cluster-wide on Redis, with an in-memory insurance while Redis is away); events per
  * socket are local (a socket lives on one process): a token bucket of
  * RATE_EVENTS_PER_SECOND with bursts up to twice that.
  */
@@ -25,18 +24,12 @@ export class Limiters {
   private readonly eventsPerSocket: BurstyRateLimiter;
   private readonly floodStrikes: RateLimiterMemory;
 
-  constructor(config: AppConfig, redis: RedisRef) {
-    const perMinute = { points: config.get('RATE_CONN_PER_MINUTE_PER_IP'), duration: 60 };
-    const insurance = new RateLimiterMemory({ ...perMinute, keyPrefix: 'conn-ip' });
-    this.connectionsPerIp = redis.connections
-      ? new RateLimiterRedis({
-          ...perMinute,
-          storeClient: redis.connections.command,
-          keyPrefix: `${config.get('REDIS_KEY_PREFIX')}:rl:conn-ip`,
-          rejectIfRedisNotReady: true,
-          insuranceLimiter: insurance,
-        })
-      : insurance;
+  constructor(config: AppConfig, storage: StorageBackend) {
+    this.connectionsPerIp = storage.limiter({
+      points: config.get('RATE_CONN_PER_MINUTE_PER_IP'),
+      duration: 60,
+      keyPrefix: 'conn-ip',
+    });
     const rate = config.get('RATE_EVENTS_PER_SECOND');
     this.eventsPerSocket = new BurstyRateLimiter(
       new RateLimiterMemory({ points: rate, duration: 1, keyPrefix: 'events' }),

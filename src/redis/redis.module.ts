@@ -2,7 +2,10 @@ import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisConnections } from './redis-connections.js';
 
-/** Holds the Redis clients when REDIS_URL is set; `null` on the in-memory engine. */
+/**
+ * Holds the Redis clients when REDIS_URL is set; `null` on the in-memory engine. Only
+ * EngineModule reads it: everyone else gets engine-neutral providers from there.
+ */
 export abstract class RedisRef {
   abstract readonly connections: RedisConnections | null;
 }

@@ -3,13 +3,13 @@ import { Injectable } from '@nestjs/common';
 /** Whether this process is shutting down; read by readiness, the handshake and presence. */
 @Injectable()
 export class ShutdownState {
-  private since?: number;
+  private begun = false;
 
   get active(): boolean {
-    return this.since !== undefined;
+    return this.begun;
   }
 
   begin(): void {
-    this.since ??= Date.now();
+    this.begun = true;
   }
 }

@@ -26,12 +26,12 @@ export class ShutdownService {
     private readonly config: AppConfig,
   ) {}
 
-  async drain(signal: string): Promise<void> {
+  async drain(reason: string): Promise<void> {
     this.state.begin();
     const grace = this.config.get('SHUTDOWN_GRACE_MS');
     const jitter = this.config.get('SHUTDOWN_RECONNECT_JITTER_MS');
     const sockets = this.events.localSockets();
-    this.logger.log({ msg: 'shutdown: refusing new connections', signal, sockets: sockets.length });
+    this.logger.log({ msg: 'shutdown: refusing new connections', reason, sockets: sockets.length });
     for (const socket of sockets) {
       socket.emit(ServerEvent.ServerShutdown, {
         message: 'server restarting: reconnect and join again with the same connId',

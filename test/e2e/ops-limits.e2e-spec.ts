@@ -47,7 +47,7 @@ describe('rate limits and load control', () => {
   beforeAll(async () => {
     const settings: Record<string, Record<string, string>> = {
       perIp: { RATE_CONN_PER_MINUTE_PER_IP: '3' },
-      perIpProxy: { RATE_CONN_PER_MINUTE_PER_IP: '3', TRUST_PROXY: 'true' },
+      perIpProxy: { RATE_CONN_PER_MINUTE_PER_IP: '3', TRUST_PROXY: '2' },
       instance: { MAX_CONN_PER_INSTANCE: '5' },
       perUser: { MAX_CONN_PER_USER: '2' },
       events: { RATE_EVENTS_PER_SECOND: '5' },
@@ -84,13 +84,16 @@ describe('rate limits and load control', () => {
       expect(app.logs).toMatch(/handshake refused/);
     });
 
-    it('counts per forwarded client IP behind a trusted proxy (TRUST_PROXY=true)', async () => {
+    it('counts per forwarded client IP behind two trusted proxies (TRUST_PROXY=2)', async () => {
       const app = apps.perIpProxy;
-      const from = (ip: string) => ({ extraHeaders: { 'X-Forwarded-For': `${ip}, 10.0.0.254` } });
+      // what the client wrote (left of the two trusted entries) changes nothing
+      const from = (ip: string, forged = '') => ({
+        extraHeaders: { 'X-Forwarded-For': `${forged}${ip}, 10.0.0.254` },
+      });
       for (const n of [1, 2, 3]) {
-        await openOn(app, `proxied-${n}`, from('10.0.0.1'));
+        await openOn(app, `proxied-${n}`, from('10.0.0.1', `6.6.6.${n}, `));
       }
-      expect((await refusedWith(app.url, 'proxied-4', from('10.0.0.1'))).message).toBe(
+      expect((await refusedWith(app.url, 'proxied-4', from('10.0.0.1', '6.6.6.4, '))).message).toBe(
         'RATE_LIMITED',
       );
       await openOn(app, 'proxied-5', from('10.0.0.2'));

@@ -261,3 +261,20 @@ export function disconnection(socket: TestSocket, timeoutMs = 5000): Promise<str
     raw.once('disconnect', listener);
   });
 }
+
+/**
+ * Sends a Socket.IO EVENT packet whose JSON array `text` is written by hand (so it can hold
+ * what JSON.stringify never writes, e.g. `1e400`) and resolves with its ack.
+ */
+export function rawFrame(socket: TestSocket, text: string): Promise<unknown> {
+  const raw = socket as unknown as {
+    ids: number;
+    acks: Record<number, (reply: unknown) => void>;
+    io: { engine: { write(data: string): void } };
+  };
+  const id = raw.ids++;
+  return new Promise((resolve) => {
+    raw.acks[id] = resolve;
+    raw.io.engine.write(`2${id}${text}`);
+  });
+}

@@ -1,6 +1,7 @@
 import {
   canonicalJson,
   findForbiddenKey,
+  isJsonData,
   jsonBytes,
   jsonDepth,
   mergePatch,
@@ -75,5 +76,15 @@ describe('JSON helpers', () => {
     }
     expect(jsonDepth({ a: { b: [1] } })).toBe(3);
     expect(jsonDepth(deep, 32)).toBe(34);
+  });
+
+  it('accepts what a JSON text can spell, and nothing a frame or an attachment can smuggle in', () => {
+    expect(isJsonData({ a: [1, -0, 1.5e300, 'x', true, null, { b: {} }] })).toBe(true);
+    expect(isJsonData(JSON.parse('{"a":1e400}'))).toBe(false);
+    for (const bad of [Infinity, -Infinity, NaN, Buffer.from('x'), new Uint8Array(2), undefined]) {
+      expect(isJsonData({ a: [{ b: bad }] })).toBe(false);
+      expect(isJsonData(bad)).toBe(false);
+    }
+    expect(isJsonData({ when: new Date() })).toBe(false);
   });
 });

@@ -1,5 +1,8 @@
+import 'reflect-metadata';
 import { AppError } from '../../src/common/errors/app-error.js';
 import { WsValidationPipe } from '../../src/common/errors/ws-validation.pipe.js';
+import { RoomMessageDto } from '../../src/messages/messages.dto.js';
+import { MetadataWriteDto } from '../../src/metadata/metadata.dto.js';
 import { HeartbeatDto, JoinDto } from '../../src/presence/presence.dto.js';
 
 const pipe = new WsValidationPipe();
@@ -61,6 +64,43 @@ describe('request validation', () => {
     expect(errorOf(JoinDto, payload)).toMatchObject({
       code: 'BAD_REQUEST',
       details: { field: 'state.a.__proto__' },
+    });
+  });
+
+  describe('JSON data fields (state, statePatch, item values, message data)', () => {
+    const infinity = () => JSON.parse('{"x":[1e400]}') as object;
+    const buffer = () => ({ x: { blob: Buffer.from([1, 2, 3]) } });
+    const heartbeat = (extra: object) => ({ roomId: 'r1', connId: 'c1', epoch: 1, ...extra });
+    const write = (value: unknown) => ({
+      channelType: 'room',
+      channelName: 'r1',
+      items: [{ key: 'k', value }],
+    });
+
+    it.each([
+      ['a non-finite number', infinity],
+      ['a nested Buffer', buffer],
+    ])('refuses %s BAD_REQUEST, naming the field', (_what, bad) => {
+      const cases: [new () => object, unknown, string][] = [
+        [JoinDto, { roomId: 'r1', state: bad() }, 'state'],
+        [HeartbeatDto, heartbeat({ state: bad() }), 'state'],
+        [HeartbeatDto, heartbeat({ statePatch: bad() }), 'statePatch'],
+        [MetadataWriteDto, write(bad()), 'items.0.value'],
+        [MetadataWriteDto, write(Infinity), 'items.0.value'],
+        [RoomMessageDto, { roomId: 'r1', data: bad() }, 'data'],
+        [RoomMessageDto, { roomId: 'r1', data: Buffer.from('x') }, 'data'],
+      ];
+      for (const [dto, payload, field] of cases) {
+        const err = errorOf(dto, payload);
+        expect(err).toMatchObject({ code: 'BAD_REQUEST', details: { field } });
+        expect(err.message).toMatch(/JSON/);
+      }
+    });
+
+    it('still accepts null inside JSON data and as a value', () => {
+      expect(validate(RoomMessageDto, { roomId: 'r1', data: null })).toBeDefined();
+      expect(validate(MetadataWriteDto, write({ a: null, b: [null] }))).toBeDefined();
+      expect(validate(HeartbeatDto, heartbeat({ statePatch: { gone: null } }))).toBeDefined();
     });
   });
 });

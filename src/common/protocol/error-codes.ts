@@ -19,12 +19,3 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** Codes after which the same request may succeed later; not sent on the wire. */
-export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCode.BUSY,
-  ErrorCode.UNAVAILABLE,
-  ErrorCode.RATE_LIMITED,
-  ErrorCode.OVERLOADED,
-  ErrorCode.SHUTTING_DOWN,
-]);

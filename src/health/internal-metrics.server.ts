@@ -7,8 +7,8 @@ import {
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config.js';
-import { ProcessStats } from '../health/process-stats.js';
-import { RealtimeMetrics } from './realtime.metrics.js';
+import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
+import { ProcessStats } from './process-stats.js';
 
 /**
  * With METRICS_PORT set, /metrics and /stats are served here, on an internal port (one
