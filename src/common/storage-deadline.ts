@@ -27,7 +27,7 @@ export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore
  * the deadline may still land: that is what UNAVAILABLE tells the caller. Work that
  * failed with NOSCRIPT did not run and is tried again (ioredis then sends it as EVAL).
  * Inside another `withDeadline` the outer deadline is the one that counts (one deadline
- * per request, e.g. a heartbeat's from its submission).
+ * per request, e.g. a heartbeat's from its submission); once it passed, nothing starts.
  */
 export async function withDeadline<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
   const attempt = async (retries: number): Promise<T> => {
@@ -40,7 +40,11 @@ export async function withDeadline<T>(timeoutMs: number, work: () => Promise<T>)
       throw err;
     }
   };
-  if (currentDeadline()) {
+  const outer = currentDeadline();
+  if (outer) {
+    if (outer.aborted) {
+      throw toAppError(undefined); // its caller was answered already: start nothing
+    }
     return attempt(NOSCRIPT_RETRIES).catch((err: unknown) => Promise.reject(toAppError(err)));
   }
   const expiry = new AbortController();

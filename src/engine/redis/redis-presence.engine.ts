@@ -65,7 +65,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   }
 
   ready(): Promise<void> {
-    return this.guard(() => this.scripts.load());
+    return this.guard(() => this.definite(() => this.scripts.load()));
   }
 
   close(): Promise<void> {
