@@ -102,6 +102,33 @@ describe('in-doubt presence writes (real redis-server, production command client
     expect((await engine.sweepExpired(10)).removed).toStrictEqual([]);
   });
 
+  it('reports a state change whose reply was lost once, in a heartbeat batch', async () => {
+    const { epoch } = await engine.join(joinCmd({ state: { n: 0 } }));
+    const beat = { roomId: 'r1', connId: 'c1', userId: 'u1', epoch, ttlMs: 60_000 };
+    cutter.armFor(...markersOf('presenceHeartbeat'));
+    const [outcome] = await engine.heartbeatMany([{ ...beat, ops: [{ statePatch: { n: 1 } }] }]);
+    expect(cutter.cut).toBe(1);
+    expect(outcome).toMatchObject({ changed: true, member: { state: { n: 1 } } });
+    expect((await engine.list('r1'))[0].state).toStrictEqual({ n: 1 });
+  });
+
+  it('answers a join whose reply was lost as the first join it was, not a resume', async () => {
+    await engine.join(joinCmd({ connId: 'c0', userId: 'u0' }));
+    cutter.armFor(...markersOf('presenceJoin'));
+    const joined = await engine.join(joinCmd({}));
+    expect(cutter.cut).toBe(1);
+    expect(joined).toMatchObject({ resumed: false, member: { connId: 'c1' } });
+    expect(joined.members.map((m) => m.connId)).toStrictEqual(['c0', 'c1']);
+  });
+
+  it('reports a mark-away whose reply was lost once', async () => {
+    const { epoch } = await engine.join(joinCmd({}));
+    cutter.armFor(...markersOf('presenceMarkAway'));
+    const away = await engine.markAway({ roomId: 'r1', connId: 'c1', userId: 'u1', epoch });
+    expect(cutter.cut).toBe(1);
+    expect(away).toMatchObject({ connId: 'c1', status: 'away' });
+  });
+
   it('runs a leave once when CLIENT KILL drops the connection it waits on', async () => {
     await engine.join(joinCmd({}));
     await admin.client('PAUSE', 2000, 'WRITE');
