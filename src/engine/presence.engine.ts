@@ -13,13 +13,15 @@ export interface JoinCommand {
   node: string;
   ttlMs: number;
   maxMembers: number;
+  /** Connections one user may hold in the room; a new connId beyond it: ROOM_FULL. */
+  maxConnsPerUser: number;
 }
 
 export interface JoinOutcome {
   member: Member;
   epoch: number;
   resumed: boolean;
-  /** Every member of the room after the join, this one included. */
+  /** Every member of the room after the join, this one included, in `byConnId` order. */
   members: Member[];
   expiresAt: number;
 }
@@ -72,6 +74,7 @@ export interface SweepOutcome {
  * after a TTL without heartbeat. Every method is one atomic unit; engines return what
  * changed and never emit. Errors are AppError: FORBIDDEN (connId of another user),
  * ROOM_FULL, NOT_JOINED, STALE_EPOCH, UNAVAILABLE (storage unreachable in time).
+ * Member lists are ordered by connId (`byConnId`) and rooms by roomId, on every engine.
  */
 export abstract class PresenceEngine {
   /** Ready to serve (scripts loaded); awaited before readiness turns green. */
@@ -80,7 +83,8 @@ export abstract class PresenceEngine {
   /**
    * Adds a connection, or resumes it when the connId is present for the same user:
    * epoch = max(previous + 1, now), status online, TTL refreshed. A new user beyond
-   * `maxMembers` distinct users: ROOM_FULL. The connId held by another user: FORBIDDEN.
+   * `maxMembers` distinct users, or a new connId of a user holding `maxConnsPerUser`
+   * connections: ROOM_FULL (a resume never is). The connId held by another user: FORBIDDEN.
    */
   abstract join(cmd: JoinCommand): Promise<JoinOutcome>;
 
@@ -104,8 +108,8 @@ export abstract class PresenceEngine {
   abstract leave(ref: ConnRef): Promise<RemovedMember | undefined>;
 
   /**
-   * Marks a connection away (transport lost) if `epoch` is still current and it is
-   * online; returns the updated member, else undefined. The TTL is not refreshed.
+   * Marks a connection away (transport lost) if it is the user's, `epoch` is still current
+   * and it is online; returns the updated member, else undefined. The TTL is not refreshed.
    */
   abstract markAway(ref: ConnRef & { epoch: number }): Promise<Member | undefined>;
 
@@ -113,8 +117,9 @@ export abstract class PresenceEngine {
   abstract list(roomId: string): Promise<Member[]>;
 
   /**
-   * Whether the user has an unexpired connection in the room, online or away: presence
-   * decides access to the room's channel, locks and messages.
+   * Whether the user has a connection in the room, online or away, in O(1): presence
+   * decides access to the room's channel, locks and messages. A connection counts until
+   * it leaves or the sweep removes it.
    */
   abstract isPresent(roomId: string, userId: string): Promise<boolean>;
 
@@ -134,3 +139,7 @@ export abstract class PresenceEngine {
   /** Releases resources; called on shutdown. */
   abstract close(): Promise<void>;
 }
+
+/** The order of member lists on every engine: by connId (UTF-16 code units). */
+export const byConnId = (members: Member[]): Member[] =>
+  members.sort((a, b) => (a.connId < b.connId ? -1 : a.connId > b.connId ? 1 : 0));

@@ -31,7 +31,8 @@ export class HeartbeatSender implements OnApplicationShutdown {
     if (this.batcher) {
       return this.batcher.submit(cmd);
     }
-    // The deadline runs from submission, waiting for the session's previous beat included.
+    // One deadline, from submission: the wait for the session's previous beat counts, and
+    // the engine's own deadline joins this one instead of starting afresh.
     const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');
     return { outcome: await withDeadline(timeoutMs, () => this.inOrder(cmd)), announce: true };
   }

@@ -49,6 +49,7 @@ export class PresenceService {
       node: this.config.nodeId,
       ttlMs,
       maxMembers: this.config.get('ROOM_MAX_MEMBERS'),
+      maxConnsPerUser: this.config.get('ROOM_MAX_CONN_PER_USER'),
     });
     if (!outcome.resumed) {
       void this.retention.roomOccupied(dto.roomId);

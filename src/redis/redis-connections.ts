@@ -6,6 +6,23 @@ import { TransactionPool } from './transaction-pool.js';
 
 const CLOSE_TIMEOUT_MS = 1000;
 
+/** The private ioredis method that rejects queued commands (see failInFlight). */
+interface QueueFlusher {
+  flushQueue(error: Error, options: { offlineQueue: boolean; commandQueue: boolean }): void;
+}
+
+/**
+ * Rejects the commands that were in flight on a connection that just closed. With resend
+ * off, ioredis would otherwise leave them to the command timeout; failing them now lets
+ * their callers learn at once that the outcome is in doubt.
+ */
+function failInFlight(client: Redis): void {
+  (client as unknown as QueueFlusher).flushQueue(new Error('Connection is closed.'), {
+    offlineQueue: false,
+    commandQueue: true,
+  });
+}
+
 export type RedisRole = 'command' | 'adapter-pub' | 'adapter-sub';
 
 /**
@@ -29,7 +46,15 @@ export class RedisConnections {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     };
-    this.command = this.create('command', url, { ...options, enableAutoPipelining: true });
+    // No queue and no resend: a write whose reply was lost is in doubt, and only its caller
+    // (see engine/redis/in-doubt.ts) may send it again, before its deadline.
+    this.command = this.create('command', url, {
+      ...options,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+    });
+    this.command.on('close', () => failInFlight(this.command));
     // Pub/sub connections must not time out: SUBSCRIBE has no reply deadline to honour.
     const pubSub = { ...options, commandTimeout: undefined, maxRetriesPerRequest: null };
     this.adapterPub = this.create('adapter-pub', url, pubSub);

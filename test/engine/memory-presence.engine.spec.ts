@@ -1,7 +1,8 @@
 import { MemoryPresenceEngine } from '../../src/engine/memory/memory-presence.engine.js';
-import { describePresenceEngineContract } from './presence-engine.contract.js';
+import { describePresenceEngineContract, type EngineHarness } from './presence-engine.contract.js';
+import { describePresenceIdentifiers } from './presence-identifiers.contract.js';
 
-describePresenceEngineContract('memory', () => {
+function memoryHarness(): Promise<EngineHarness> {
   let now = 1_700_000_000_000;
   const engine = new MemoryPresenceEngine(() => now);
   return Promise.resolve({
@@ -12,4 +13,7 @@ describePresenceEngineContract('memory', () => {
     },
     cleanup: () => Promise.resolve(),
   });
-});
+}
+
+describePresenceEngineContract('memory', memoryHarness);
+describePresenceIdentifiers('memory', memoryHarness);

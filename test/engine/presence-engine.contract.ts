@@ -16,19 +16,20 @@ export interface EngineHarness {
 
 /** Short enough for real waits, long enough that a few calls fit well inside it. */
 export const TTL_MS = 300;
-const LONG_TTL_MS = 60_000;
+export const LONG_TTL_MS = 60_000;
 
-const joinCmd = (over: Partial<JoinCommand> = {}): JoinCommand => ({
+export const joinCmd = (over: Partial<JoinCommand> = {}): JoinCommand => ({
   roomId: 'r1',
   connId: 'c1',
   userId: 'u1',
   node: 'n1',
   ttlMs: TTL_MS,
   maxMembers: 10,
+  maxConnsPerUser: 10,
   ...over,
 });
 
-const beat = (epoch: number, ops: StateOp[] = [], over: Partial<HeartbeatCommand> = {}) => ({
+export const beat = (epoch: number, ops: StateOp[] = [], over: Partial<HeartbeatCommand> = {}) => ({
   roomId: 'r1',
   connId: 'c1',
   userId: 'u1',
@@ -39,7 +40,7 @@ const beat = (epoch: number, ops: StateOp[] = [], over: Partial<HeartbeatCommand
 });
 
 /** Resolves to the AppError code a call failed with. */
-async function codeOf(call: Promise<unknown>): Promise<string> {
+export async function codeOf(call: Promise<unknown>): Promise<string> {
   try {
     await call;
   } catch (err) {
@@ -227,8 +228,9 @@ export function describePresenceEngineContract(
         await engine.join(joinCmd({ connId: 'c2' }));
         const first = await engine.leave({ roomId: 'r1', connId: 'c1', userId: 'u1' });
         expect(first).toMatchObject({ roomId: 'r1', userGone: false, member: { connId: 'c1' } });
+        expect(first?.roomEmpty).toBe(false);
         const last = await engine.leave({ roomId: 'r1', connId: 'c2', userId: 'u1' });
-        expect(last).toMatchObject({ userGone: true, member: { connId: 'c2' } });
+        expect(last).toMatchObject({ userGone: true, roomEmpty: true, member: { connId: 'c2' } });
         expect(await engine.leave({ roomId: 'r1', connId: 'c2', userId: 'u1' })).toBeUndefined();
         expect(await engine.list('r1')).toStrictEqual([]);
       });
@@ -246,6 +248,8 @@ export function describePresenceEngineContract(
         const { epoch } = await engine.join(joinCmd({ state: { a: 1 } }));
         const ref = { roomId: 'r1', connId: 'c1', userId: 'u1' };
         expect(await engine.markAway({ ...ref, epoch: epoch - 1 })).toBeUndefined();
+        expect(await engine.markAway({ ...ref, userId: 'u2', epoch })).toBeUndefined();
+        expect((await engine.list('r1'))[0].status).toBe('online');
         const away = await engine.markAway({ ...ref, epoch });
         expect(away).toMatchObject({ connId: 'c1', status: 'away', state: { a: 1 } });
         expect(await engine.markAway({ ...ref, epoch })).toBeUndefined();
@@ -298,6 +302,7 @@ export function describePresenceEngineContract(
         const removed = [...a.removed, ...b.removed];
         expect(removed.map((r) => r.member.connId).sort()).toStrictEqual(['c1', 'c2']);
         expect(removed.filter((r) => r.userGone)).toHaveLength(1);
+        expect(removed.filter((r) => r.roomEmpty)).toHaveLength(0);
         expect((await engine.sweepExpired(10)).removed).toStrictEqual([]);
         expect((await engine.list('r1')).map((m) => m.connId)).toStrictEqual(['c3']);
         expect((await engine.listForUser('u1')).map((r) => r.roomId)).toStrictEqual([]);
@@ -315,6 +320,62 @@ export function describePresenceEngineContract(
         expect(rest.removed.map((r) => r.roomId)).toHaveLength(1);
         const rooms = [...first.removed, ...rest.removed].map((r) => r.roomId).sort();
         expect(rooms).toStrictEqual(['r1', 'r2', 'r3']);
+      });
+    });
+
+    describe('version 2 rules', () => {
+      it('refuses a new connId beyond maxConnsPerUser, never a resume', async () => {
+        const two = { maxConnsPerUser: 2 };
+        await engine.join(joinCmd(two));
+        await engine.join(joinCmd({ ...two, connId: 'c2' }));
+        expect(await codeOf(engine.join(joinCmd({ ...two, connId: 'c3' })))).toBe('ROOM_FULL');
+        expect((await engine.join(joinCmd({ ...two, connId: 'c2' }))).resumed).toBe(true);
+        const other = await engine.join(joinCmd({ ...two, connId: 'c3', userId: 'u2' }));
+        expect(other.members.map((m) => m.connId)).toStrictEqual(['c1', 'c2', 'c3']);
+        await engine.leave({ roomId: 'r1', connId: 'c1', userId: 'u1' });
+        expect((await engine.join(joinCmd({ ...two, connId: 'c4' }))).resumed).toBe(false);
+      });
+
+      it('isPresent: online or away; not after leave or a timeout sweep; per user', async () => {
+        const { epoch } = await engine.join(joinCmd());
+        await engine.join(joinCmd({ connId: 'c2', userId: 'u2', ttlMs: LONG_TTL_MS }));
+        expect(await engine.isPresent('r1', 'u1')).toBe(true);
+        expect(await engine.isPresent('r1', 'u3')).toBe(false);
+        expect(await engine.isPresent('r2', 'u1')).toBe(false);
+        await engine.markAway({ roomId: 'r1', connId: 'c1', userId: 'u1', epoch });
+        expect(await engine.isPresent('r1', 'u1')).toBe(true);
+        await h.advance(TTL_MS + 50);
+        expect((await engine.sweepExpired(10)).removed).toHaveLength(1);
+        expect(await engine.isPresent('r1', 'u1')).toBe(false);
+        expect(await engine.isPresent('r1', 'u2')).toBe(true);
+        await engine.leave({ roomId: 'r1', connId: 'c2', userId: 'u2' });
+        expect(await engine.isPresent('r1', 'u2')).toBe(false);
+      });
+
+      it('orders members by connId and rooms by roomId', async () => {
+        for (const [connId, roomId] of [
+          ['c3', 'r2'],
+          ['c1', 'r1'],
+          ['C2', 'r1'],
+          ['c2', 'r1'],
+        ]) {
+          await engine.join(joinCmd({ connId, roomId, userId: `u-${connId}` }));
+        }
+        const joined = await engine.join(joinCmd({ connId: 'b', userId: 'u-b' }));
+        const order = ['C2', 'b', 'c1', 'c2'];
+        expect(joined.members.map((m) => m.connId)).toStrictEqual(order);
+        expect((await engine.list('r1')).map((m) => m.connId)).toStrictEqual(order);
+        await engine.join(joinCmd({ roomId: 'r0', connId: 'x', userId: 'u-b' }));
+        const rooms = await engine.listForUser('u-b');
+        expect(rooms.map((r) => r.roomId)).toStrictEqual(['r0', 'r1']);
+      });
+
+      it('reports roomEmpty with the sweep that removed the last connection', async () => {
+        await engine.join(joinCmd());
+        await engine.join(joinCmd({ connId: 'c2', userId: 'u2' }));
+        await h.advance(TTL_MS + 50);
+        const { removed } = await engine.sweepExpired(10);
+        expect(removed.map((r) => r.roomEmpty)).toStrictEqual([false, true]);
       });
     });
 

@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { activeRoomsKey } from '../../src/engine/redis/keys.js';
+import { activeRoomsKey, presenceKeyList } from '../../src/engine/redis/keys.js';
 import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
-import { describePresenceEngineContract, TTL_MS } from './presence-engine.contract.js';
+import {
+  describePresenceEngineContract,
+  TTL_MS,
+  type EngineHarness,
+} from './presence-engine.contract.js';
+import { describePresenceIdentifiers } from './presence-identifiers.contract.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];
@@ -23,7 +28,7 @@ function engineOn(prefix: string): { engine: RedisPresenceEngine; client: Redis 
   return { engine: new RedisPresenceEngine(client, { prefix, commandTimeoutMs: 2000 }), client };
 }
 
-describePresenceEngineContract('redis', () => {
+function redisHarness(): Promise<EngineHarness> {
   const { engine, client } = engineOn(uniquePrefix());
   return Promise.resolve({
     engine,
@@ -33,10 +38,13 @@ describePresenceEngineContract('redis', () => {
       await client.quit();
     },
   });
-});
+}
+
+describePresenceEngineContract('redis', redisHarness);
+describePresenceIdentifiers('redis', redisHarness);
 
 describe('RedisPresenceEngine across processes', () => {
-  const join = { roomId: 'r1', node: 'n1', ttlMs: TTL_MS, maxMembers: 10 };
+  const join = { roomId: 'r1', node: 'n1', ttlMs: TTL_MS, maxMembers: 10, maxConnsPerUser: 10 };
 
   it('reports each expired connection once when two engines sweep at once', async () => {
     const prefix = uniquePrefix();
@@ -76,6 +84,34 @@ describe('RedisPresenceEngine across processes', () => {
       removed = (await engine.sweepExpired(10)).removed.length;
     }
     expect(removed).toBe(1);
+  });
+
+  it('lets an abandoned room expire from Redis with no process sweeping it', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client } = engineOn(prefix);
+    const keys = presenceKeyList(prefix, 'r1');
+    const { epoch } = await engine.join({ ...join, connId: 'c1', userId: 'u1' });
+    await engine.heartbeat({
+      roomId: 'r1',
+      connId: 'c1',
+      userId: 'u1',
+      epoch,
+      ttlMs: TTL_MS,
+      ops: [],
+    });
+    const ttls = await Promise.all(keys.map((key) => client.pttl(key)));
+    ttls.forEach((ttl) => expect(ttl).toBeGreaterThan(TTL_MS));
+    await sleep(3 * TTL_MS);
+    expect(await client.exists(...keys)).toBe(0);
+  });
+
+  it('keeps room keys past the expiry of its longest-lived member', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client } = engineOn(prefix);
+    await engine.join({ ...join, connId: 'long', userId: 'u1', ttlMs: 60_000 });
+    await engine.join({ ...join, connId: 'short', userId: 'u2' });
+    const ttls = await Promise.all(presenceKeyList(prefix, 'r1').map((key) => client.pttl(key)));
+    ttls.forEach((ttl) => expect(ttl).toBeGreaterThan(60_000));
   });
 
   it('answers UNAVAILABLE when Redis does not answer in time', async () => {

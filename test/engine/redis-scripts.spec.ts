@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
+import { presenceDoneKey, presenceKeyList } from '../../src/engine/redis/keys.js';
 import { PRESENCE_SCRIPTS } from '../../src/engine/redis/scripts.js';
 import { ScriptRegistry } from '../../src/redis/script-registry.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
@@ -49,6 +50,23 @@ describe('presence scripts', () => {
     await expect(redis.eval('#!lua flags=bogus\nreturn 1', 0)).rejects.toThrow(/flag/i);
   });
 
+  it('answers a resent write from its done key instead of running it twice', async () => {
+    const client = new Redis(server.url);
+    new ScriptRegistry(client, PRESENCE_SCRIPTS);
+    const prefix = uniquePrefix();
+    const room = presenceKeyList(prefix, 'r1');
+    const join = [...room, presenceDoneKey(prefix, 'r1', 'j1'), 'c1', 'u1', 'n', 5000, 5, 5];
+    await client.presenceJoin(...join, '{}', 'h', '0', 5000);
+    const leave = [...room, presenceDoneKey(prefix, 'r1', 'l1'), 'c1', 'u1', '', 5000];
+    const first = (await client.presenceLeave(...leave)) as unknown[];
+    expect(first[0]).toBe('OK');
+    expect(await client.presenceLeave(...leave)).toStrictEqual(first);
+    const again = [...room, presenceDoneKey(prefix, 'r1', 'l2'), 'c1', 'u1', '', 5000];
+    expect(await client.presenceLeave(...again)).toStrictEqual(['ABSENT']);
+    expect(await client.pttl(presenceDoneKey(prefix, 'r1', 'l1'))).toBeGreaterThan(0);
+    await client.quit();
+  });
+
   it('recovers from NOSCRIPT after SCRIPT FLUSH', async () => {
     const client = new Redis(server.url);
     const engine = new RedisPresenceEngine(client, {
@@ -57,7 +75,7 @@ describe('presence scripts', () => {
     });
     await engine.ready();
     const cmd = { roomId: 'r1', connId: 'c1', userId: 'u1', node: 'n', ttlMs: 5000 };
-    const { epoch } = await engine.join({ ...cmd, maxMembers: 5 });
+    const { epoch } = await engine.join({ ...cmd, maxMembers: 5, maxConnsPerUser: 5 });
     await redis.script('FLUSH');
     const beat = { ...cmd, epoch, ops: [{ statePatch: { a: 1 } }] };
     await expect(engine.heartbeat(beat)).resolves.toMatchObject({ changed: true });
@@ -65,7 +83,9 @@ describe('presence scripts', () => {
     const [many] = await engine.heartbeatMany([{ ...beat, ops: [{ statePatch: { b: 2 } }] }]);
     expect(many).toMatchObject({ member: { state: { a: 1, b: 2 } } });
     await redis.script('FLUSH');
-    await expect(engine.join({ ...cmd, maxMembers: 5 })).resolves.toMatchObject({ resumed: true });
+    await expect(engine.join({ ...cmd, maxMembers: 5, maxConnsPerUser: 5 })).resolves.toMatchObject(
+      { resumed: true },
+    );
     await engine.close();
     await client.quit();
   });

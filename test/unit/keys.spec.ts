@@ -1,5 +1,7 @@
 import {
   activeRoomsKey,
+  presenceDoneKey,
+  presenceKeyList,
   presenceKeys,
   reaperLeaseKey,
   roomIdFromSeenKey,
@@ -29,6 +31,12 @@ describe('presence keys', () => {
       const hashed = Object.values(presenceKeys('prs', roomId)).map(hashedPart);
       expect(hashed).toStrictEqual(hashed.map(() => `room:${roomId}`));
     }
+  });
+
+  it('builds the done key of a write request in the room slot', () => {
+    expect(presenceDoneKey('prs', 'r1', 'q-1')).toBe('prs:{room:r1}:done:q-1');
+    const all = [...presenceKeyList('prs', 'lobby'), presenceDoneKey('prs', 'lobby', 'q')];
+    expect(all.map(hashedPart)).toStrictEqual(all.map(() => 'room:lobby'));
   });
 
   it('builds the cross-slot keys', () => {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode, type Member } from '../../common/protocol/index.js';
+import type { Member } from '../../common/protocol/index.js';
 import {
   PresenceEngine,
+  byConnId,
   type ConnRef,
   type HeartbeatCommand,
   type HeartbeatOutcome,
@@ -11,6 +11,7 @@ import {
   type RemovedMember,
   type SweepOutcome,
 } from '../presence.engine.js';
+import { presenceRefusal } from '../presence-refusals.js';
 import { applyStateOps, sameJson } from '../state-ops.js';
 
 interface StoredConn {
@@ -19,10 +20,16 @@ interface StoredConn {
   expiresAt: number;
 }
 
+/** One room: its connections and, per user, how many of them (the Redis `users` hash). */
+interface Room {
+  conns: Map<string, StoredConn>;
+  users: Map<string, number>;
+}
+
 /** Presence for a single process: plain maps, the same rules as the Redis engine. */
 @Injectable()
 export class MemoryPresenceEngine extends PresenceEngine {
-  private readonly rooms = new Map<string, Map<string, StoredConn>>();
+  private readonly rooms = new Map<string, Room>();
   private leaseHolder?: { holder: string; until: number };
 
   constructor(private readonly now: () => number = Date.now) {
@@ -37,13 +44,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
 
   async join(cmd: JoinCommand): Promise<JoinOutcome> {
     const now = this.now();
-    const room = this.rooms.get(cmd.roomId) ?? new Map<string, StoredConn>();
-    const existing = room.get(cmd.connId);
+    const room: Room = this.rooms.get(cmd.roomId) ?? { conns: new Map(), users: new Map() };
+    const existing = room.conns.get(cmd.connId);
     if (existing && existing.member.userId !== cmd.userId) {
-      throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
+      throw presenceRefusal('FORBIDDEN');
     }
-    if (!existing && !this.hasUser(room, cmd.userId) && this.userCount(room) >= cmd.maxMembers) {
-      throw new AppError(ErrorCode.ROOM_FULL, 'room is full');
+    if (!existing) {
+      this.assertRoomFor(room, cmd);
     }
     const epoch = existing ? Math.max(existing.epoch + 1, now) : now;
     const member: Member = {
@@ -55,7 +62,10 @@ export class MemoryPresenceEngine extends PresenceEngine {
       lastSeenAt: now,
     };
     const expiresAt = now + cmd.ttlMs;
-    room.set(cmd.connId, { member, epoch, expiresAt });
+    room.conns.set(cmd.connId, { member, epoch, expiresAt });
+    if (!existing) {
+      room.users.set(cmd.userId, (room.users.get(cmd.userId) ?? 0) + 1);
+    }
     this.rooms.set(cmd.roomId, room);
     return {
       member: { ...member },
@@ -86,12 +96,12 @@ export class MemoryPresenceEngine extends PresenceEngine {
 
   async leave(ref: ConnRef): Promise<RemovedMember | undefined> {
     const room = this.rooms.get(ref.roomId);
-    const conn = room?.get(ref.connId);
+    const conn = room?.conns.get(ref.connId);
     if (!room || !conn) {
       return undefined;
     }
     if (conn.member.userId !== ref.userId) {
-      throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
+      throw presenceRefusal('FORBIDDEN');
     }
     if (ref.epoch !== undefined && ref.epoch !== conn.epoch) {
       return undefined;
@@ -100,8 +110,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
   }
 
   async markAway(ref: ConnRef & { epoch: number }): Promise<Member | undefined> {
-    const conn = this.rooms.get(ref.roomId)?.get(ref.connId);
-    if (!conn || conn.epoch !== ref.epoch || conn.member.status === 'away') {
+    const conn = this.rooms.get(ref.roomId)?.conns.get(ref.connId);
+    if (
+      !conn ||
+      conn.member.userId !== ref.userId ||
+      conn.epoch !== ref.epoch ||
+      conn.member.status === 'away'
+    ) {
       return undefined;
     }
     conn.member = { ...conn.member, status: 'away' };
@@ -114,19 +129,20 @@ export class MemoryPresenceEngine extends PresenceEngine {
   }
 
   async isPresent(roomId: string, userId: string): Promise<boolean> {
-    const room = this.rooms.get(roomId);
-    return room ? this.members(room).some((member) => member.userId === userId) : false;
+    return this.rooms.get(roomId)?.users.has(userId) ?? false;
   }
 
   async listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]> {
     const rooms: { roomId: string; members: Member[] }[] = [];
     for (const [roomId, room] of this.rooms) {
-      const members = this.members(room).filter((m) => m.userId === userId);
+      const members = room.users.has(userId)
+        ? this.members(room).filter((m) => m.userId === userId)
+        : [];
       if (members.length > 0) {
         rooms.push({ roomId, members });
       }
     }
-    return rooms;
+    return rooms.sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
   }
 
   async sweepExpired(maxRooms: number): Promise<SweepOutcome> {
@@ -134,7 +150,7 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const removed: RemovedMember[] = [];
     let roomsVisited = 0;
     for (const [roomId, room] of this.rooms) {
-      const expired = [...room.values()].filter((conn) => conn.expiresAt <= now);
+      const expired = [...room.conns.values()].filter((conn) => conn.expiresAt <= now);
       if (expired.length === 0) {
         continue;
       }
@@ -157,46 +173,55 @@ export class MemoryPresenceEngine extends PresenceEngine {
     return true;
   }
 
+  /** Room for one more connection of `cmd.userId`: within both limits. */
+  private assertRoomFor(room: Room, cmd: JoinCommand): void {
+    const held = room.users.get(cmd.userId) ?? 0;
+    if (held === 0 && room.users.size >= cmd.maxMembers) {
+      throw presenceRefusal('ROOM_FULL');
+    }
+    if (held >= cmd.maxConnsPerUser) {
+      throw presenceRefusal('USER_FULL');
+    }
+  }
+
   private fenced(cmd: HeartbeatCommand): StoredConn {
-    const conn = this.rooms.get(cmd.roomId)?.get(cmd.connId);
+    const conn = this.rooms.get(cmd.roomId)?.conns.get(cmd.connId);
     if (!conn || conn.expiresAt <= this.now()) {
-      throw new AppError(ErrorCode.NOT_JOINED, 'not joined: join the room again');
+      throw presenceRefusal('NOT_JOINED');
     }
     if (conn.member.userId !== cmd.userId) {
-      throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
+      throw presenceRefusal('FORBIDDEN');
     }
     if (conn.epoch !== cmd.epoch) {
-      throw new AppError(ErrorCode.STALE_EPOCH, 'a newer session of this connId exists', {
-        epoch: conn.epoch,
-      });
+      throw presenceRefusal('STALE_EPOCH', conn.epoch);
     }
     return conn;
   }
 
-  private remove(roomId: string, room: Map<string, StoredConn>, conn: StoredConn): RemovedMember {
-    room.delete(conn.member.connId);
-    if (room.size === 0) {
+  private remove(roomId: string, room: Room, conn: StoredConn): RemovedMember {
+    const { connId, userId } = conn.member;
+    room.conns.delete(connId);
+    const left = (room.users.get(userId) ?? 1) - 1;
+    if (left > 0) {
+      room.users.set(userId, left);
+    } else {
+      room.users.delete(userId);
+    }
+    if (room.conns.size === 0) {
       this.rooms.delete(roomId);
     }
     return {
       roomId,
       member: { ...conn.member },
-      userGone: !this.hasUser(room, conn.member.userId),
-      roomEmpty: room.size === 0,
+      userGone: left <= 0,
+      roomEmpty: room.conns.size === 0,
     };
   }
 
   /** Unexpired members: an expired connection the reaper has not swept yet is already gone. */
-  private members(room: Map<string, StoredConn>): Member[] {
+  private members(room: Room): Member[] {
     const now = this.now();
-    return [...room.values()].filter((c) => c.expiresAt > now).map((c) => ({ ...c.member }));
-  }
-
-  private hasUser(room: Map<string, StoredConn>, userId: string): boolean {
-    return [...room.values()].some((conn) => conn.member.userId === userId);
-  }
-
-  private userCount(room: Map<string, StoredConn>): number {
-    return new Set([...room.values()].map((conn) => conn.member.userId)).size;
+    const live = [...room.conns.values()].filter((c) => c.expiresAt > now);
+    return byConnId(live.map((c) => ({ ...c.member })));
   }
 }

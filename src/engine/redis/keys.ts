@@ -27,6 +27,19 @@ export function presenceKeys(prefix: string, roomId: string): PresenceRoomKeys {
   };
 }
 
+/** The room keys in the order every presence script takes them as KEYS. */
+export function presenceKeyList(prefix: string, roomId: string): [string, string, string, string] {
+  const { conns, states, seen, users } = presenceKeys(prefix, roomId);
+  return [conns, states, seen, users];
+}
+
+/**
+ * String holding the reply of one write request to a room (in its slot), so a request
+ * sent again after a lost reply is answered from it instead of running twice.
+ */
+export const presenceDoneKey = (prefix: string, roomId: string, requestId: string): string =>
+  `${prefix}:${roomTag(roomId)}:done:${requestId}`;
+
 /** Set of roomIds where the user has connections (cross-slot, repaired on read). */
 export const userRoomsKey = (prefix: string, userId: string): string =>
   `${prefix}:user:${userId}:rooms`;

@@ -1,9 +1,11 @@
 #!lua
 -- presence-heartbeat: refreshes a connection's TTL and, when asked, swaps its state.
--- KEYS[1] conns  KEYS[2] states  KEYS[3] seen   (see presence-join.lua)
+-- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] users   (see presence-join.lua)
+-- KEYS[5] done   read and written only by a heartbeat with state ops (see presence-join.lua)
 -- ARGV[1] connId  ARGV[2] userId  ARGV[3] epoch  ARGV[4] ttlMs
 -- ARGV[5] '1' = the heartbeat carries state ops  ARGV[6] baseHash (hash of the state the
 --   caller holds, the ops were applied to it; '' = none)  ARGV[7] newHash  ARGV[8] newStateJson
+-- ARGV[9] lifetime of `done` (ms)
 -- Reply: {'NOT_JOINED'} | {'FORBIDDEN'} | {'STALE_EPOCH', epoch}
 --   | {'MISMATCH', storedState, storedHash}   (nothing written: re-apply the ops, retry)
 --   | {'OK', epoch, changed 0|1, expiresAt, status, joinedAt, lastSeenAt, stateHash,
@@ -12,11 +14,18 @@
 -- Invariants: only the current epoch of an unexpired connection is refreshed; the state
 -- is replaced only when the ops were applied to the stored state (compare-and-set on its
 -- hash), and a heartbeat that changes nothing never rewrites it. State JSON is opaque.
-local conns, states, seen = KEYS[1], KEYS[2], KEYS[3]
-local connId = ARGV[1]
+-- Every room key's safety expiry moves past this connection's new expiry.
+local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local connId, hasOps = ARGV[1], ARGV[5] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+if hasOps then
+  local stored = redis.call('GET', done)
+  if stored then
+    return cjson.decode(stored)
+  end
+end
 local raw = redis.call('HGET', conns, connId)
 local score = redis.call('ZSCORE', seen, connId)
 if not raw or not score or tonumber(score) <= now then
@@ -31,7 +40,7 @@ if meta.e ~= tonumber(ARGV[3]) then
 end
 
 local changed = 0
-if ARGV[5] == '1' and ARGV[7] ~= meta.h then
+if hasOps and ARGV[7] ~= meta.h then
   if ARGV[6] ~= meta.h then
     return {'MISMATCH', redis.call('HGET', states, connId), meta.h}
   end
@@ -40,11 +49,23 @@ if ARGV[5] == '1' and ARGV[7] ~= meta.h then
   changed = 1
 end
 meta.l = now
-local expiresAt = now + tonumber(ARGV[4])
+local ttl = tonumber(ARGV[4])
+local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)
+
+local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
+local keepUntil = math.max(now + 2 * ttl, tonumber(last[2]) + ttl)
+for _, key in ipairs({conns, states, seen, users}) do
+  redis.call('PEXPIREAT', key, keepUntil)
+end
+
 local state = ''
-if ARGV[5] ~= '1' and ARGV[6] ~= meta.h then
+if not hasOps and ARGV[6] ~= meta.h then
   state = redis.call('HGET', states, connId)
 end
-return {'OK', meta.e, changed, expiresAt, meta.s, meta.j, now, meta.h, state}
+local reply = {'OK', meta.e, changed, expiresAt, meta.s, meta.j, now, meta.h, state}
+if hasOps then
+  redis.call('SET', done, cjson.encode(reply), 'PX', ARGV[9])
+end
+return reply

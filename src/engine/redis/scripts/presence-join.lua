@@ -4,26 +4,49 @@
 -- KEYS[2] states  hash connId -> state JSON (stored as given, never decoded here)
 -- KEYS[3] seen    zset connId -> expiresAt (ms)
 -- KEYS[4] users   hash userId -> connections of that user in the room
+-- KEYS[5] done    string: this request's outcome, so a resent request is answered, not rerun
 -- ARGV[1] connId  ARGV[2] userId  ARGV[3] node  ARGV[4] ttlMs  ARGV[5] maxMembers
--- ARGV[6] stateJson  ARGV[7] stateHash  ARGV[8] '1' = keep the stored state on a resume
--- Reply: {'FORBIDDEN'} | {'ROOM_FULL'}
+-- ARGV[6] maxConnsPerUser  ARGV[7] stateJson  ARGV[8] stateHash
+-- ARGV[9] '1' = keep the stored state on a resume  ARGV[10] lifetime of `done` (ms)
+-- Reply: {'FORBIDDEN'} | {'ROOM_FULL'} | {'USER_FULL'}
 --   | {'OK', epoch, resumed 0|1, expiresAt, connId, meta, state, connId, meta, state, ...}
 --   (every unexpired member of the room, this one included)
--- Invariants: a connId never changes user; distinct users <= maxMembers; the epoch of a
--- connId only rises: max(previous + 1, now), from the Redis clock.
-local conns, states, seen, users = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- Invariants: a connId never changes user; distinct users <= maxMembers; connections of
+-- one user <= maxConnsPerUser (a resume is never refused); the epoch of a connId only
+-- rises: max(previous + 1, now), from the Redis clock. Every room key expires on its own
+-- after its last member's expiry (a safety net for rooms no process sweeps).
+local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local connId, userId = ARGV[1], ARGV[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local function withMembers(reply)
+  for _, id in ipairs(redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE')) do
+    reply[#reply + 1] = id
+    reply[#reply + 1] = redis.call('HGET', conns, id)
+    reply[#reply + 1] = redis.call('HGET', states, id)
+  end
+  return reply
+end
+
+local stored = redis.call('GET', done)
+if stored then
+  return withMembers(cjson.decode(stored))
+end
 
 local raw = redis.call('HGET', conns, connId)
 local prev = raw and cjson.decode(raw)
 if prev and prev.u ~= userId then
   return {'FORBIDDEN'}
 end
-if not prev and redis.call('HEXISTS', users, userId) == 0
-    and redis.call('HLEN', users) >= tonumber(ARGV[5]) then
-  return {'ROOM_FULL'}
+if not prev then
+  local held = tonumber(redis.call('HGET', users, userId) or '0')
+  if held == 0 and redis.call('HLEN', users) >= tonumber(ARGV[5]) then
+    return {'ROOM_FULL'}
+  end
+  if held >= tonumber(ARGV[6]) then
+    return {'USER_FULL'}
+  end
 end
 
 local meta = {u = userId, s = 'online', l = now, n = ARGV[3]}
@@ -35,20 +58,23 @@ else
   meta.j = now
   redis.call('HINCRBY', users, userId, 1)
 end
-if prev and ARGV[8] == '1' then
+if prev and ARGV[9] == '1' then
   meta.h = prev.h
 else
-  meta.h = ARGV[7]
-  redis.call('HSET', states, connId, ARGV[6])
+  meta.h = ARGV[8]
+  redis.call('HSET', states, connId, ARGV[7])
 end
-local expiresAt = now + tonumber(ARGV[4])
+local ttl = tonumber(ARGV[4])
+local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)
 
-local reply = {'OK', meta.e, prev and 1 or 0, expiresAt}
-for _, id in ipairs(redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE')) do
-  reply[#reply + 1] = id
-  reply[#reply + 1] = redis.call('HGET', conns, id)
-  reply[#reply + 1] = redis.call('HGET', states, id)
+local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
+local keepUntil = math.max(now + 2 * ttl, tonumber(last[2]) + ttl)
+for _, key in ipairs({conns, states, seen, users}) do
+  redis.call('PEXPIREAT', key, keepUntil)
 end
-return reply
+
+local head = {'OK', meta.e, prev and 1 or 0, expiresAt}
+redis.call('SET', done, cjson.encode(head), 'PX', ARGV[10])
+return withMembers(head)

@@ -1,16 +1,22 @@
 #!lua
 -- presence-sweep: removes the expired connections of one room, at most ARGV[1] of them.
--- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] users   (see presence-join.lua)
--- ARGV[1] maxConns
--- Reply: {nextExpiry|'', connId, meta, state, userGone 0|1, connId, meta, ...}
+-- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] users  KEYS[5] done
+--   (see presence-join.lua)
+-- ARGV[1] maxConns  ARGV[2] lifetime of `done` (ms)
+-- Reply: {'OK', nextExpiry|'', roomEmpty 0|1, connId, meta, state, userGone 0|1, connId, ...}
 --   nextExpiry: the earliest expiresAt left in the room ('' = the room is empty)
 -- Invariant: exactly once. A connection is removed and reported only by the call that
--- removes it, so concurrent sweepers never report the same connection twice.
-local conns, states, seen, users = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- removes it (a resent call gets that call's stored reply), so concurrent sweepers and
+-- lost replies never report a connection twice or never.
+local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local reply = {''}
+local stored = redis.call('GET', done)
+if stored then
+  return cjson.decode(stored)
+end
+local reply = {'OK', '', 0}
 local expired = redis.call('ZRANGE', seen, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]))
 for _, id in ipairs(expired) do
   redis.call('ZREM', seen, id)
@@ -32,6 +38,10 @@ for _, id in ipairs(expired) do
 end
 local next = redis.call('ZRANGE', seen, 0, 0, 'WITHSCORES')
 if next[2] then
-  reply[1] = next[2]
+  reply[2] = next[2]
+end
+if #reply > 3 then
+  reply[3] = redis.call('HLEN', users) == 0 and 1 or 0
+  redis.call('SET', done, cjson.encode(reply), 'PX', ARGV[2])
 end
 return reply

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AppError } from '../../common/errors/app-error.js';
+import { currentDeadline } from '../../common/storage-deadline.js';
+
+/**
+ * In-doubt writes. When a connection drops after a command was sent, its reply is lost and
+ * the command may or may not have run. The command client never resends by itself (see
+ * RedisConnections); a write script instead takes a request id, keeps its reply under a
+ * `done` key for a while, and answers a second call with the same id from that key. So the
+ * caller may simply send the same call again once the client is back.
+ */
+export const newRequestId = (): string => randomUUID();
+
+/** How long a write's `done` key answers repeats, as a multiple of the engine deadline. */
+export const DONE_LIFETIME_FACTOR = 4;
+
+/**
+ * A failure after which the command may or may not have run: anything but an error reply
+ * from Redis (NOSCRIPT included: the script did not run) or a refusal of ours.
+ */
+export const isInDoubt = (err: unknown): boolean =>
+  err instanceof Error && err.name !== 'ReplyError' && !(err instanceof AppError);
+
+/**
+ * Runs `call`; when its outcome is in doubt, waits for the client to be ready again and
+ * runs the same call (same request id: the `done` key answers if it had run), until it
+ * gets a definite answer. Bounded by the enclosing `withDeadline`: past it, no call starts
+ * again. Outside a deadline the first failure is final.
+ */
+export async function untilDefinite<T>(redis: Redis, call: () => Promise<T>): Promise<T> {
+  const deadline = currentDeadline();
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!deadline || !isInDoubt(err)) {
+        throw err;
+      }
+      await readyAgain(redis, deadline);
+    }
+  }
+}
+
+/** Resolves when the client is ready, rejects once the deadline passed. */
+function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (deadline.aborted) {
+      reject(new Error('deadline passed while the outcome was in doubt'));
+      return;
+    }
+    if (redis.status === 'ready') {
+      resolve();
+      return;
+    }
+    const settle = (ready: boolean) => () => {
+      redis.off('ready', onReady);
+      deadline.removeEventListener('abort', onAbort);
+      if (ready) {
+        resolve();
+      } else {
+        reject(new Error('deadline passed while the outcome was in doubt'));
+      }
+    };
+    const onReady = settle(true);
+    const onAbort = settle(false);
+    redis.on('ready', onReady);
+    deadline.addEventListener('abort', onAbort);
+  });
+}

@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
+import { isNoScript, toAppError } from '../../common/storage-deadline.js';
+import type { HeartbeatCommand, HeartbeatOutcome } from '../presence.engine.js';
+import { applyStateOps } from '../state-ops.js';
+import { isInDoubt, newRequestId, untilDefinite } from './in-doubt.js';
+import { presenceDoneKey, presenceKeyList } from './keys.js';
+import { presenceReply, type ScriptReply } from './replies.js';
+import { hashed, type HashedState, type StateCache } from './state-cache.js';
+
+interface HeartbeatPlan {
+  args: (string | number)[];
+  base?: HashedState;
+  next?: HashedState;
+}
+
+/** Heartbeats whose ops were computed on an outdated state are re-applied this often. */
+const MAX_STATE_ATTEMPTS = 3;
+/** The `done` key of heartbeats without ops: passed (one slot, fixed KEYS) but never touched. */
+const NO_REQUEST = '';
+
+/**
+ * Heartbeats on Redis. State JSON is opaque to Lua: Node applies the ops to the state this
+ * process last saw and the script swaps the state only if the hash it was computed from is
+ * still the stored one (compare-and-set); on a mismatch the ops are applied again to the
+ * stored state. A heartbeat without ops only refreshes TTLs and may simply be sent again.
+ */
+export class RedisHeartbeats {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly states: StateCache,
+    private readonly doneTtlMs: number,
+  ) {}
+
+  async one(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
+    const plan = this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch));
+    return this.settle(cmd, plan, await this.send(plan));
+  }
+
+  /** One pipeline; each command answered with its outcome or its AppError. */
+  async many(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
+    const pipeline = this.redis.pipeline();
+    const plans = cmds.map((cmd) =>
+      this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch)),
+    );
+    plans.forEach((plan) => pipeline.presenceHeartbeat(...plan.args));
+    const replies = (await pipeline.exec()) ?? [];
+    return Promise.all(
+      cmds.map(async (cmd, i) => {
+        const [err, reply] = replies[i] ?? [new Error('missing pipeline reply')];
+        try {
+          if (isNoScript(err)) {
+            return await this.one(cmd); // it did not run: once more on its own
+          }
+          if (isInDoubt(err)) {
+            return await this.settle(cmd, plans[i], await this.send(plans[i]));
+          }
+          if (err) {
+            throw err;
+          }
+          return await this.settle(cmd, plans[i], reply);
+        } catch (failure) {
+          return toAppError(failure);
+        }
+      }),
+    );
+  }
+
+  private send(plan: HeartbeatPlan): Promise<unknown> {
+    return untilDefinite(this.redis, () => this.redis.presenceHeartbeat(...plan.args));
+  }
+
+  /** Ops applied to the state this process believes current (none known: the script says). */
+  private plan(cmd: HeartbeatCommand, base: HashedState | undefined): HeartbeatPlan {
+    const hasOps = cmd.ops.length > 0;
+    const next = hasOps && base ? hashed(applyStateOps(base.state, cmd.ops)) : undefined;
+    const done = presenceDoneKey(this.prefix, cmd.roomId, hasOps ? newRequestId() : NO_REQUEST);
+    const args = [
+      ...[...presenceKeyList(this.prefix, cmd.roomId), done],
+      ...[cmd.connId, cmd.userId, cmd.epoch, cmd.ttlMs, hasOps ? '1' : '0'],
+      ...[base?.hash ?? '', next?.hash ?? '', next ? JSON.stringify(next.state) : ''],
+      this.doneTtlMs,
+    ];
+    return { args, base, next };
+  }
+
+  /** Turns a heartbeat reply into its outcome, re-applying the ops on a state mismatch. */
+  private async settle(
+    cmd: HeartbeatCommand,
+    firstPlan: HeartbeatPlan,
+    firstReply: unknown,
+  ): Promise<HeartbeatOutcome> {
+    let [plan, reply] = [firstPlan, presenceReply(firstReply)];
+    for (let attempt = 1; reply.status === 'MISMATCH'; attempt++) {
+      if (attempt >= MAX_STATE_ATTEMPTS) {
+        throw new AppError(ErrorCode.BUSY, 'state changed concurrently, try again');
+      }
+      const stored = JSON.parse(String(reply.body[0])) as JsonObject;
+      plan = this.plan(cmd, { state: stored, hash: String(reply.body[1]) });
+      reply = presenceReply(await this.send(plan));
+    }
+    return this.outcome(cmd, plan, reply);
+  }
+
+  private outcome(cmd: HeartbeatCommand, plan: HeartbeatPlan, reply: ScriptReply) {
+    const { body } = reply;
+    const [epoch, changed, expiresAt, , joinedAt, lastSeenAt] = body.map(Number);
+    const stored = typeof body[7] === 'string' && body[7] !== '' ? body[7] : undefined;
+    const current = stored
+      ? { state: JSON.parse(stored) as JsonObject, hash: String(body[6]) }
+      : (plan.next ?? plan.base);
+    if (!current) {
+      throw new Error('heartbeat reply without a state');
+    }
+    this.states.set(cmd.roomId, cmd.connId, { ...current, epoch });
+    const member: Member = {
+      connId: cmd.connId,
+      userId: cmd.userId,
+      state: current.state,
+      status: String(body[3]) as Member['status'],
+      joinedAt,
+      lastSeenAt,
+    };
+    return { epoch, changed: changed === 1, expiresAt, member };
+  }
+}

@@ -1,0 +1,34 @@
+import { setTimeout as wait } from 'node:timers/promises';
+import { withDeadline } from '../../src/common/storage-deadline.js';
+
+describe('withDeadline', () => {
+  it('answers UNAVAILABLE when the work outlives the deadline', async () => {
+    await expect(withDeadline(20, () => wait(200, 'late'))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+  });
+
+  it('nested: the outer deadline counts, the inner one does not start afresh', async () => {
+    const outerCuts = withDeadline(20, () => withDeadline(10_000, () => wait(200, 'late')));
+    await expect(outerCuts).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const innerIgnored = withDeadline(10_000, () => withDeadline(10, () => wait(60, 'done')));
+    await expect(innerIgnored).resolves.toBe('done');
+  });
+
+  it('starts no nested work once the outer deadline has passed', async () => {
+    let started = false;
+    let nested: Promise<unknown> = Promise.resolve();
+    const outer = withDeadline(20, async () => {
+      await wait(60);
+      nested = withDeadline(1000, () => {
+        started = true;
+        return Promise.resolve();
+      });
+      return nested;
+    });
+    await expect(outer).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await wait(80);
+    await expect(nested).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(started).toBe(false);
+  });
+});
