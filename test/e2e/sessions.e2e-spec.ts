@@ -8,6 +8,7 @@ import {
   requestOk,
   type TestSocket,
 } from '../support/client.js';
+import { adminClient } from '../support/fault.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startPair } from './cluster-helpers.js';
 import { heartbeat, join, joinSeenBy, keepAlive, list } from './presence-helpers.js';
@@ -301,6 +302,40 @@ describe('sessions: room events follow the session', () => {
         ok: false,
         error: expect.objectContaining({ code: 'NOT_JOINED' }),
       });
+    });
+
+    // Last in this block: it empties the shared Redis.
+    it('stops room events to a socket at the heartbeat storage refused after losing its connection', async () => {
+      const roomId = newRoom();
+      const olga = await open(a, 'olga');
+      const carol = await open(b, 'carol');
+      const alice = await open(a, 'alice');
+      const before = [
+        await join(olga, { roomId, connId: 'olga-1' }),
+        await joinSeenBy(olga, carol, { roomId, connId: 'carol-1' }),
+        await joinSeenBy(olga, alice, { roomId, connId: 'alice-1' }),
+      ];
+      const admin = await adminClient(redis);
+      await admin.flushdb(); // what a Redis restarted empty holds; no process was told
+      await admin.quit();
+      stoppers.push(keepAlive(olga, await join(olga, { roomId, connId: 'olga-1' })));
+      const carolAgain = nextEvent<PresenceEvent>(
+        alice,
+        'presence:event',
+        (e) => e.type === 'join',
+      );
+      const carolSession = await joinSeenBy(olga, carol, { roomId, connId: 'carol-1' });
+      stoppers.push(keepAlive(carol, carolSession));
+      // Nobody told A: alice's socket still hears the room, until its next heartbeat.
+      await carolAgain;
+      expect(await heartbeat(alice, { roomId, connId: 'alice-1', epoch: before[2].epoch })).toEqual(
+        { ok: false, error: expect.objectContaining({ code: 'NOT_JOINED' }) },
+      );
+      const aliceHeard = hearing(alice);
+      await sendEveryRoomEvent(carol, carolSession, [olga]);
+      await drained(alice, roomId);
+
+      expect(aliceHeard).toEqual(NOTHING);
     });
   });
 });
