@@ -52,6 +52,7 @@ export class PresenceService {
   private async joinReserved(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
     const connId = dto.connId ?? newConnId();
     const ttlMs = this.config.get('PRESENCE_TTL_MS');
+    const mark = this.sessions.mark();
     const outcome = await this.engine.join({
       roomId: dto.roomId,
       connId,
@@ -66,12 +67,15 @@ export class PresenceService {
     }
     const { epoch, member } = outcome;
     const session = { roomId: dto.roomId, connId, epoch, joinedAt: member.joinedAt };
-    const held = this.sessions.hold(socket, session);
+    const connected = socket.connected;
+    if (connected) {
+      this.sessions.hold(socket, session, mark);
+    }
     // Older sessions of this connId (a resumed socket, here or elsewhere) end before the
     // others hear of the join, so they never hear it or anything after it.
     this.sessions.end({ roomId: dto.roomId, connId, kind: 'superseded', epoch });
     this.announce(dto.roomId, outcome.resumed ? 'update' : 'join', member, socket.id);
-    if (!held) {
+    if (!connected) {
       await this.markAway(socket, session); // the socket left while the join was in flight
     }
     return {

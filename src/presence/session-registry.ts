@@ -10,6 +10,7 @@ import {
   type JoinedConn,
   type SessionEnd,
 } from '../socket/socket-types.js';
+import { covers, SessionFences } from './session-fences.js';
 
 const SESSION_END = 'presence:session-end';
 
@@ -25,6 +26,7 @@ type SessionRef = Pick<JoinedConn, 'roomId' | 'connId' | 'epoch'>;
 export class SessionRegistry {
   /** joinedKey → the local sockets holding a session of that connection. */
   private readonly holders = new Map<string, Set<AppSocket>>();
+  private readonly fences = new SessionFences();
 
   constructor(
     private readonly events: RealtimeEvents,
@@ -33,15 +35,20 @@ export class SessionRegistry {
     events.onOtherProcesses(SESSION_END, (end) => this.endHere(end));
   }
 
+  /** Taken by a join before it calls storage; see hold(). */
+  mark(): number {
+    return this.fences.mark();
+  }
+
   /**
-   * Records the session on its socket and puts the socket in the room; false when the
-   * socket disconnected meanwhile. A newer session the socket already holds is kept.
+   * Records the session on its (connected) socket and puts the socket in the room, unless
+   * an end heard since `mark` covers it. A newer session the socket already holds is kept.
    */
-  hold(socket: AppSocket, session: JoinedConn): boolean {
-    if (socket.disconnected) {
-      return false;
-    }
+  hold(socket: AppSocket, session: JoinedConn, mark: number): void {
     const key = joinedKey(session.roomId, session.connId);
+    if (this.fences.endedSince(mark, key, session)) {
+      return;
+    }
     const held = socket.data.joined.get(key);
     if (!held || held.epoch <= session.epoch) {
       socket.data.joined.set(key, session);
@@ -49,7 +56,6 @@ export class SessionRegistry {
     const sockets = this.holders.get(key) ?? new Set<AppSocket>();
     this.holders.set(key, sockets.add(socket));
     void socket.join(roomChannel(session.roomId));
-    return true;
   }
 
   /**
@@ -114,9 +120,10 @@ export class SessionRegistry {
 
   private endHere(end: SessionEnd): void {
     const key = joinedKey(end.roomId, end.connId);
+    this.fences.record(key, end);
     for (const socket of [...(this.holders.get(key) ?? [])]) {
       const held = socket.data.joined.get(key);
-      if (held && isOver(held, end)) {
+      if (held && covers(end, held)) {
         this.drop(socket, held);
       }
     }
@@ -136,9 +143,4 @@ export class SessionRegistry {
       void socket.leave(roomChannel(session.roomId));
     }
   }
-}
-
-/** Whether `end` covers the held session (see SessionEnd). */
-function isOver(held: JoinedConn, end: SessionEnd): boolean {
-  return end.kind === 'removed' ? held.joinedAt <= end.joinedAt : held.epoch < end.epoch;
 }
