@@ -72,7 +72,10 @@ export class RealtimeEvents {
    * same Redis connection as the broadcasts, so each process handles it before any
    * broadcast this process sends afterwards. The memory engine runs one process: no-op.
    */
-  toOtherProcesses(event: ProcessEvent, ...args: Parameters<InterServerEvents[ProcessEvent]>) {
+  toOtherProcesses(
+    event: ProcessEvent,
+    ...args: Parameters<InterServerEvents[ProcessEvent]>
+  ): void {
     if (this.config.redisUrl) {
       this.requireServer().serverSideEmit(event, ...args);
     }
