@@ -16,11 +16,12 @@ import { LockService } from '../metadata/lock.service.js';
 import { RoomChannelRetention } from '../metadata/room-channel-retention.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { PresenceEngine, type RemovedMember, type StateOp } from '../engine/presence.engine.js';
-import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
-import { joinedKey, type AppSocket, type JoinedConn } from '../socket/socket-types.js';
+import type { AppSocket, JoinedConn } from '../socket/socket-types.js';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import type { HeartbeatDto, JoinDto, LeaveDto } from './presence.dto.js';
+import { RoomBudget } from './room-budget.js';
+import { SessionRegistry } from './session-registry.js';
 
 /** Presence rules: sessions per socket, epoch fencing, and every change announced once. */
 @Injectable()
@@ -35,12 +36,23 @@ export class PresenceService {
     private readonly locks: LockService,
     private readonly shutdown: ShutdownState,
     private readonly retention: RoomChannelRetention,
+    private readonly sessions: SessionRegistry,
+    private readonly budget: RoomBudget,
   ) {}
 
   async join(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
-    this.assertRoomBudget(socket, dto.roomId);
+    const release = this.budget.reserve(socket, dto.roomId);
+    try {
+      return await this.joinReserved(socket, dto);
+    } finally {
+      release();
+    }
+  }
+
+  private async joinReserved(socket: AppSocket, dto: JoinDto): Promise<JoinResult> {
     const connId = dto.connId ?? newConnId();
     const ttlMs = this.config.get('PRESENCE_TTL_MS');
+    const mark = this.sessions.mark();
     const outcome = await this.engine.join({
       roomId: dto.roomId,
       connId,
@@ -54,14 +66,23 @@ export class PresenceService {
     if (!outcome.resumed) {
       void this.retention.roomOccupied(dto.roomId);
     }
-    await socket.join(roomChannel(dto.roomId));
-    const session = { roomId: dto.roomId, connId, epoch: outcome.epoch };
-    socket.data.joined.set(joinedKey(dto.roomId, connId), session);
-    this.announce(dto.roomId, outcome.resumed ? 'update' : 'join', outcome.member, socket.id);
+    const { epoch, member } = outcome;
+    const session = { roomId: dto.roomId, connId, epoch, joinedAt: member.joinedAt };
+    const connected = socket.connected;
+    if (connected) {
+      this.sessions.hold(socket, session, mark);
+    }
+    // Older sessions of this connId (a resumed socket, here or elsewhere) end before the
+    // others hear of the join, so they never hear it or anything after it.
+    this.sessions.end({ roomId: dto.roomId, connId, kind: 'superseded', epoch });
+    this.announce(dto.roomId, outcome.resumed ? 'update' : 'join', member, socket.id);
+    if (!connected) {
+      await this.markAway(socket, session); // the socket left while the join was in flight
+    }
     return {
       roomId: dto.roomId,
       connId,
-      epoch: outcome.epoch,
+      epoch,
       resumed: outcome.resumed,
       heartbeatIntervalMs: this.config.get('PRESENCE_HEARTBEAT_INTERVAL_MS'),
       ttlMs,
@@ -73,21 +94,23 @@ export class PresenceService {
     if (dto.state !== undefined && dto.statePatch !== undefined) {
       throw new AppError(ErrorCode.BAD_REQUEST, 'state and statePatch are exclusive: send one');
     }
-    await this.assertSession(socket, dto.roomId, dto.connId);
+    await this.sessions.assertHolds(socket, dto);
     const ops: StateOp[] = [];
     if (dto.state !== undefined) {
       ops.push({ state: dto.state });
     } else if (dto.statePatch !== undefined) {
       ops.push({ statePatch: dto.statePatch });
     }
-    const { outcome, announce } = await this.heartbeats.send({
-      roomId: dto.roomId,
-      connId: dto.connId,
-      userId: socket.data.userId,
-      epoch: dto.epoch,
-      ops,
-      ttlMs: this.config.get('PRESENCE_TTL_MS'),
-    });
+    const { outcome, announce } = await this.heartbeats
+      .send({
+        roomId: dto.roomId,
+        connId: dto.connId,
+        userId: socket.data.userId,
+        epoch: dto.epoch,
+        ops,
+        ttlMs: this.config.get('PRESENCE_TTL_MS'),
+      })
+      .catch((err: unknown) => this.sessions.refused(socket, dto, err));
     if (outcome.changed && announce) {
       this.announce(dto.roomId, 'update', outcome.member, socket.id);
     }
@@ -96,8 +119,8 @@ export class PresenceService {
 
   async leave(socket: AppSocket, dto: LeaveDto): Promise<{ left: true }> {
     const removed = await this.engine.leave({ ...dto, userId: socket.data.userId });
-    await this.forget(socket, dto.roomId, dto.connId);
     if (!removed) {
+      this.sessions.forget(socket, dto.roomId, dto.connId);
       throw new AppError(ErrorCode.NOT_JOINED, 'not joined');
     }
     this.announceLeave(removed, 'left', socket.id);
@@ -118,8 +141,7 @@ export class PresenceService {
    * disconnect never touches a newer session of the same connId.
    */
   async disconnected(socket: AppSocket, reason: string): Promise<void> {
-    const sessions = [...(socket.data.joined?.values() ?? [])];
-    socket.data.joined?.clear();
+    const sessions = this.sessions.release(socket);
     if (this.shutdown.active) {
       return; // closed by our shutdown: the client resumes elsewhere, others see nothing
     }
@@ -166,37 +188,6 @@ export class PresenceService {
     }
   }
 
-  /** MAX_ROOMS_PER_SOCKET distinct rooms per socket; more connections in a joined room are fine. */
-  private assertRoomBudget(socket: AppSocket, roomId: string): void {
-    const rooms = new Set([...socket.data.joined.values()].map((s) => s.roomId));
-    if (!rooms.has(roomId) && rooms.size >= this.config.get('MAX_ROOMS_PER_SOCKET')) {
-      throw new AppError(
-        ErrorCode.RATE_LIMITED,
-        'this socket is in too many rooms: leave one first',
-      );
-    }
-  }
-
-  /** Heartbeats come from the socket that joined; a new socket resumes by joining again. */
-  private async assertSession(socket: AppSocket, roomId: string, connId: string): Promise<void> {
-    if (socket.data.joined.has(joinedKey(roomId, connId))) {
-      return;
-    }
-    const member = (await this.engine.list(roomId)).find((m) => m.connId === connId);
-    if (member && member.userId !== socket.data.userId) {
-      throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
-    }
-    throw new AppError(ErrorCode.NOT_JOINED, 'not joined on this socket: join the room again');
-  }
-
-  private async forget(socket: AppSocket, roomId: string, connId: string): Promise<void> {
-    socket.data.joined.delete(joinedKey(roomId, connId));
-    const stillInRoom = [...socket.data.joined.values()].some((s) => s.roomId === roomId);
-    if (!stillInRoom) {
-      await socket.leave(roomChannel(roomId));
-    }
-  }
-
   private announce(roomId: string, type: 'join' | 'update', member: Member, except?: string) {
     const { connId, userId } = member;
     const event = { roomId, type, connId, userId, member, ts: Date.now() };
@@ -206,6 +197,13 @@ export class PresenceService {
   /** Every path a connection leaves by ends here: request, disconnect, expiry. */
   private announceLeave(removed: RemovedMember, reason: LeaveReason, except?: string): void {
     const { roomId, member } = removed;
+    // Its sockets stop hearing the room first: none of them receives this leave.
+    this.sessions.end({
+      roomId,
+      connId: member.connId,
+      kind: 'removed',
+      joinedAt: member.joinedAt,
+    });
     if (removed.userGone) {
       void this.locks.releaseAllOf(roomId, member.userId);
     }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
 import { roomChannel, userMetaChannel } from './channels.js';
-import type { AppServer, AppSocket } from './socket-types.js';
+import type { AppServer, AppSocket, InterServerEvents } from './socket-types.js';
 
 type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[K]>[0];
+type ProcessEvent = keyof InterServerEvents;
 
 /**
  * The only code that broadcasts. The Socket.IO adapter carries each emit to every
@@ -13,11 +15,19 @@ type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEv
 @Injectable()
 export class RealtimeEvents {
   private server?: AppServer;
+  /** Handlers registered before the server was bound, attached when it is. */
+  private readonly processHandlers: [ProcessEvent, InterServerEvents[ProcessEvent]][] = [];
 
-  constructor(private readonly metrics: RealtimeMetrics) {}
+  constructor(
+    private readonly metrics: RealtimeMetrics,
+    private readonly config: AppConfig,
+  ) {}
 
   bind(server: AppServer): void {
     this.server = server;
+    for (const [event, handler] of this.processHandlers.splice(0)) {
+      server.on(event, handler);
+    }
   }
 
   /** To every socket in the room on every process, except `exceptSocketId`. */
@@ -57,10 +67,27 @@ export class RealtimeEvents {
     (exceptSocketId ? target.except(exceptSocketId) : target).emit(event, ...args);
   }
 
-  /** To every socket connected to this process. */
-  toLocal<K extends keyof ServerToClientEvents>(event: K, payload: Payload<K>): void {
-    const args = [payload] as Parameters<ServerToClientEvents[K]>;
-    this.requireServer().local.emit(event, ...args);
+  /**
+   * To every other server process, through the adapter's serverSideEmit. Published on the
+   * same Redis connection as the broadcasts, so each process handles it before any
+   * broadcast this process sends afterwards. The memory engine runs one process: no-op.
+   */
+  toOtherProcesses(
+    event: ProcessEvent,
+    ...args: Parameters<InterServerEvents[ProcessEvent]>
+  ): void {
+    if (this.config.redisUrl) {
+      this.requireServer().serverSideEmit(event, ...args);
+    }
+  }
+
+  /** Handles what another process sent with toOtherProcesses (never what this one sent). */
+  onOtherProcesses(event: ProcessEvent, handler: InterServerEvents[ProcessEvent]): void {
+    if (this.server) {
+      this.server.on(event, handler);
+    } else {
+      this.processHandlers.push([event, handler]);
+    }
   }
 
   /** The sockets connected to this process. */

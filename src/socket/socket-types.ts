@@ -6,17 +6,35 @@ export interface JoinedConn {
   roomId: string;
   connId: string;
   epoch: number;
+  /**
+   * When the connection began. A resume keeps it and a new connection of the same connId
+   * starts later, so it tells this connection from any later one of the same connId.
+   */
+  joinedAt: number;
 }
 
 export interface SocketData {
   userId: string;
   /** `exp` (epoch seconds) of the token in force: the handshake's, or the last `auth:refresh`'s. */
   tokenExp: number;
-  /** Keyed by joinedKey(roomId, connId). */
+  /** The sessions this socket holds, keyed by joinedKey(roomId, connId). */
   joined: Map<string, JoinedConn>;
 }
 
-export type InterServerEvents = Record<string, never>;
+/**
+ * Sessions of one connId that ended, as every process hears of it:
+ * - `removed`: the connection that began at `joinedAt` left or expired; its sessions,
+ *   and any of an earlier connection of that connId, are over.
+ * - `superseded`: a join took the connId to `epoch`; every session below it is over.
+ */
+export type SessionEnd = { roomId: string; connId: string } & (
+  { kind: 'removed'; joinedAt: number } | { kind: 'superseded'; epoch: number }
+);
+
+/** Events between server processes (Socket.IO serverSideEmit through the adapter). */
+export interface InterServerEvents {
+  'presence:session-end': (end: SessionEnd) => void;
+}
 
 export type AppServer = Server<
   ClientToServerEvents,

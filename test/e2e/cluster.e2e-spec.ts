@@ -1,5 +1,5 @@
 import type { PresenceEvent } from '../../src/common/protocol/index.js';
-import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
+import { FAST_PRESENCE, type AppProcess } from '../support/app.js';
 import {
   closeAll,
   connect,
@@ -9,7 +9,8 @@ import {
   untilRecorded,
   type TestSocket,
 } from '../support/client.js';
-import { RedisServer, uniquePrefix } from '../support/redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
+import { startPair } from './cluster-helpers.js';
 import { heartbeat, join, joinSeenBy, keepAlive, list } from './presence-helpers.js';
 
 const TTL_MS = Number(FAST_PRESENCE.PRESENCE_TTL_MS);
@@ -18,21 +19,6 @@ const EXPIRY_WAIT_MS = TTL_MS + 4000;
 
 let roomCounter = 0;
 const newRoom = () => `croom-${++roomCounter}`;
-
-/** Two processes, A and B, on one Redis and one prefix. */
-async function startPair(
-  redis: RedisServer,
-  env: Record<string, string>,
-): Promise<[AppProcess, AppProcess]> {
-  const prefix = uniquePrefix();
-  const options = {
-    redisUrl: redis.url,
-    prefix,
-    env: { ...NO_RATE_LIMITS, ...FAST_PRESENCE, ...env },
-  };
-  const [a, b] = await Promise.all([AppProcess.start(options), AppProcess.start(options)]);
-  return [a, b];
-}
 
 describe('cluster (Redis engine, two processes)', () => {
   let redis: RedisServer;
