@@ -18,6 +18,7 @@ import {
   describeMetadataEngineContract,
   errorOf,
   LOCK_TTL_MS,
+  MAX_LOCKS,
   room,
   setCmd,
 } from './metadata-engine.contract.js';
@@ -137,7 +138,7 @@ describe('lock scripts', () => {
     const loaded = await client.script('EXISTS', ...sources.map(({ lua }) => sha1(lua)));
     expect(loaded).toStrictEqual(sources.map(() => 1));
     await client.script('FLUSH');
-    await expect(engine.acquireLock(room(), 'L', 'u1', 1000)).resolves.toMatchObject({
+    await expect(engine.acquireLock(room(), 'L', 'u1', 1000, MAX_LOCKS)).resolves.toMatchObject({
       acquired: true,
     });
   });
@@ -300,13 +301,13 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
   it('keeps fencing tokens growing after Redis lost its data', async () => {
     const { engine, client } = engineOn(uniquePrefix());
     await engine.ready();
-    const first = await engine.acquireLock(room(), 'L', 'u1', 60_000);
+    const first = await engine.acquireLock(room(), 'L', 'u1', 60_000, MAX_LOCKS);
     await engine.releaseLock(room(), 'L', 'u1');
-    const second = await engine.acquireLock(room(), 'L', 'u1', 60_000);
+    const second = await engine.acquireLock(room(), 'L', 'u1', 60_000, MAX_LOCKS);
     expect(second.grant.token).toBeGreaterThan(first.grant.token);
     await sleep(5);
     await client.flushall();
-    const third = await engine.acquireLock(room(), 'L', 'u2', 60_000);
+    const third = await engine.acquireLock(room(), 'L', 'u2', 60_000, MAX_LOCKS);
     expect(third).toMatchObject({ acquired: true });
     expect(third.grant.token).toBeGreaterThan(second.grant.token);
   });
@@ -317,7 +318,13 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
     await Promise.all([a.ready(), b.ready()]);
     const expected: string[] = [];
     for (let i = 0; i < 12; i++) {
-      await (i % 2 ? a : b).acquireLock(room(`r${i % 4}`), `L${i}`, `u${i % 3}`, LOCK_TTL_MS);
+      await (i % 2 ? a : b).acquireLock(
+        room(`r${i % 4}`),
+        `L${i}`,
+        `u${i % 3}`,
+        LOCK_TTL_MS,
+        MAX_LOCKS,
+      );
       expected.push(`r${i % 4}:L${i}`);
     }
     await sleep(LOCK_TTL_MS + 50);
@@ -334,7 +341,7 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
     const prefix = uniquePrefix();
     const { engine, client } = engineOn(prefix);
     await engine.ready();
-    await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+    await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
     // Simulates a renew whose index write has not landed yet: the entry says "lapsed".
     await engine.renewLock(room(), 'L', 'u1', 60_000);
     await client.zadd(lockExpiryKey(prefix), 1, lockExpiryMember(room(), 'L'));

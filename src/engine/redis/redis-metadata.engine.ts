@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import type { TransactionPool } from '../../redis/transaction-pool.js';
@@ -88,8 +88,9 @@ export class RedisMetadataEngine extends MetadataEngine {
     lockName: string,
     owner: string,
     ttlMs: number,
+    maxLocks: number,
   ): Promise<AcquireOutcome> {
-    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs));
+    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs, maxLocks));
   }
 
   renewLock(
@@ -119,6 +120,29 @@ export class RedisMetadataEngine extends MetadataEngine {
       return await this.locks.sweep(max);
     } catch (err) {
       throw toAppError(err);
+    }
+  }
+
+  /** PEXPIRE on every key of the channel (the done keys expire on their own). */
+  async dropChannelAfter(channel: ChannelRef, afterMs: number): Promise<void> {
+    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.pexpire(key, afterMs)));
+  }
+
+  async keepChannel(channel: ChannelRef): Promise<void> {
+    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.persist(key)));
+  }
+
+  /** One command per key of the channel, in one pipeline; any failure fails the call. */
+  private async onChannelKeys(
+    channel: ChannelRef,
+    command: (pipeline: ChainableCommander, key: string) => void,
+  ): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    Object.values(this.keys(channel)).forEach((key: string) => command(pipeline, key));
+    for (const [err] of (await pipeline.exec()) ?? []) {
+      if (err) {
+        throw err;
+      }
     }
   }
 
