@@ -10,6 +10,8 @@ export interface MetadataHarness {
   engine: MetadataEngine;
   /** Lets `ms` pass on the engine's clock (a real wait for Redis, whose TIME cannot be faked). */
   advance(ms: number): Promise<void>;
+  /** How many entries (keys, channels) the engine stores: 0 when nothing was written. */
+  storedEntries(): Promise<number>;
   cleanup(): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ import {
   room,
   setCmd,
 } from './metadata-engine.contract.js';
+import { describeMetadataHardening } from './metadata-hardening.contract.js';
 
 let server: RedisServer;
 const closers: (() => Promise<void>)[] = [];
@@ -76,10 +77,19 @@ function engineOn(
   return { engine, client, pool: txPool, close };
 }
 
-describeMetadataEngineContract('redis', () => {
-  const { engine, close } = engineOn(uniquePrefix());
-  return Promise.resolve({ engine, advance: (ms: number) => sleep(ms), cleanup: close });
-});
+function redisHarness() {
+  const prefix = uniquePrefix();
+  const { engine, client, close } = engineOn(prefix);
+  return Promise.resolve({
+    engine,
+    advance: (ms: number) => sleep(ms),
+    storedEntries: async () => (await client.keys(`${prefix}:*`)).length,
+    cleanup: close,
+  });
+}
+
+describeMetadataEngineContract('redis', redisHarness);
+describeMetadataHardening('redis', redisHarness);
 
 describe('metadata keys', () => {
   /** The part of a key Redis Cluster hashes: the first non-empty `{...}`, else the whole key. */
