@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type ChainableCommander } from 'ioredis';
 import { AppError } from '../../src/common/errors/app-error.js';
 import {
+  channelDoneKey,
   channelKeys,
   lockExpiryKey,
   lockExpiryMember,
@@ -113,6 +114,9 @@ describe('metadata keys', () => {
       'chan:user:u:1',
     ]);
     expect(lockExpiryKey('prs')).toBe('prs:locks');
+    const done = channelDoneKey('prs', { channelType: 'room', channelName: 'r:1' }, 'req-1');
+    expect(done).toBe('prs:{chan:room:r:1}:done:req-1');
+    expect(hashedPart(done)).toBe('chan:room:r:1');
   });
 
   it('encodes a lock index member unambiguously and parses it back', () => {
