@@ -28,7 +28,7 @@ afterAll(async () => {
  * An engine whose command client, like the server's, never resends a command whose reply
  * was lost: whether it ran is for the engine to find out.
  */
-async function engineOn(prefix: string) {
+async function engineOn(prefix: string, deadlineMs = 5000) {
   const client = new Redis(server.url, {
     protocol: 2,
     // Short: a command lost with its connection is never answered, only timed out.
@@ -47,7 +47,7 @@ async function engineOn(prefix: string) {
   const engine = new RedisMetadataEngine(client, pool, {
     prefix,
     maxRetries: 3,
-    commandTimeoutMs: 5000,
+    commandTimeoutMs: deadlineMs,
   });
   closers.push(async () => {
     await pool.drain();
@@ -159,6 +159,27 @@ describe('a lock release whose connection is lost', () => {
     expect((await errorOf(engine.releaseLock(room(), 'L', 'u1'))).code).toBe('LOCK_NOT_HELD');
     const next = await engine.acquireLock(room(), 'L', 'u2', 60_000, MAX_LOCKS);
     expect(next.grant.token).toBeGreaterThan(grant.grant.token);
+  });
+
+  it('is not sent again once its caller was answered UNAVAILABLE', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client, id } = await engineOn(prefix, 300);
+    const grant = await engine.acquireLock(room(), 'L', 'u1', 60_000, MAX_LOCKS);
+    await admin.client('PAUSE', 5000, 'WRITE');
+    try {
+      const releasing = engine.releaseLock(room(), 'L', 'u1');
+      expect((await errorOf(releasing)).code).toBe('UNAVAILABLE');
+      const reconnected = new Promise((resolve) => client.once('ready', resolve));
+      await admin.client('KILL', 'ID', String(id));
+      await admin.client('UNPAUSE');
+      await reconnected;
+    } finally {
+      await admin.client('UNPAUSE');
+    }
+    // The killed run never ran; a replay now would release unannounced. The lock stays.
+    expect(await engine.listLocks(room())).toStrictEqual([
+      { lockName: 'L', owner: 'u1', expiresAt: grant.grant.expiresAt },
+    ]);
   });
 
   it('an acquire whose reply was lost is granted once, with one token', async () => {

@@ -1,16 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { ChannelRef, LockSummary } from '../../common/protocol/index.js';
-import type { AcquireOutcome, ChannelLock } from '../metadata.engine.js';
+import type { AcquireOutcome } from '../metadata.engine.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/protocol/index.js';
 import { newRequestId, untilDefinite } from './in-doubt.js';
-import {
-  channelDoneKey,
-  channelKeys,
-  lockExpiryKey,
-  lockExpiryMember,
-  parseLockExpiryMember,
-} from './keys.js';
+import { channelDoneKey, channelKeys, lockExpiryKey, lockExpiryMember } from './keys.js';
 import { lockAccepted } from './scripts.js';
 
 /**
@@ -19,26 +13,26 @@ import { lockAccepted } from './scripts.js';
  */
 export const DONE_LIFETIME_MS = 60_000;
 
-/** A lock index entry due for a visit: the member, its score as read, what it names. */
-interface DueEntry {
-  member: string;
-  score: string;
-  channel: ChannelRef;
-  lockName: string;
-}
+/** What a replay answers when it comes after the caller was already answered. */
+const ABANDONED = Symbol('abandoned');
 
 /**
  * Lease locks: one Lua script per operation on the channel's `locks` hash and `fence`
  * counter (one slot), then the cross-slot expiry index, written after the script and
  * idempotently. The index only decides what the sweep visits; whether a lock lapsed is
- * decided by the script that removes it, so each lapse is reported exactly once.
+ * decided by the script that removes it (lock-sweep.ts), so each lapse is reported once.
  */
 export class RedisLocks {
   private readonly index: string;
 
+  /**
+   * @param answerWithinMs the engine's deadline: a replay later than that would change a
+   *   lock after its caller was told UNAVAILABLE, unannounced, so it is not sent.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly answerWithinMs: number,
   ) {
     this.index = lockExpiryKey(prefix);
   }
@@ -52,7 +46,7 @@ export class RedisLocks {
   ): Promise<AcquireOutcome> {
     const { locks, fence } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await untilDefinite(this.redis, () =>
+    const reply = await this.definite(() =>
       this.redis.lockAcquire(
         locks,
         fence,
@@ -91,7 +85,7 @@ export class RedisLocks {
   ): Promise<{ expiresAt: number }> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await untilDefinite(this.redis, () =>
+    const reply = await this.definite(() =>
       this.redis.lockRenew(locks, done, lockName, owner, ttlMs, DONE_LIFETIME_MS),
     );
     const expiresAt = Number(lockAccepted(reply, lockName)[1]);
@@ -102,7 +96,7 @@ export class RedisLocks {
   async release(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await untilDefinite(this.redis, () =>
+    const reply = await this.definite(() =>
       this.redis.lockRelease(locks, done, lockName, owner, DONE_LIFETIME_MS),
     );
     const released = { lockName, owner, expiresAt: Number(lockAccepted(reply, lockName)[1]) };
@@ -126,7 +120,7 @@ export class RedisLocks {
   async releaseAllOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const flat = (await untilDefinite(this.redis, () =>
+    const flat = (await this.definite(() =>
       this.redis.lockReleaseOwner(locks, done, owner, DONE_LIFETIME_MS),
     )) as unknown[];
     const released: LockSummary[] = [];
@@ -137,75 +131,21 @@ export class RedisLocks {
     return byName(released);
   }
 
-  /**
-   * Visits up to `max` index entries whose time has passed; the expire script removes each
-   * lock only if it is still lapsed and returns it, so two sweepers never report one twice.
-   */
-  async sweep(max: number): Promise<ChannelLock[]> {
-    const due = await this.dueEntries(max);
-    const swept: ChannelLock[] = [];
-    const visits = due.map(async (entry) => {
-      const reply = await this.expire(entry).catch(() => undefined);
-      if (!Array.isArray(reply)) {
-        return; // still indexed: visited again by the next sweep
-      }
-      if (reply[0] === 'LIVE') {
-        // Renewed or re-acquired meanwhile: make sure the entry shows the live expiry.
-        await this.redis.zadd(this.index, 'GT', Number(reply[1]), entry.member);
-        return;
-      }
-      if (reply[0] === 'EXPIRED') {
-        const { channel, lockName } = entry;
-        swept.push({
-          channel,
-          lock: { lockName, owner: String(reply[1]), expiresAt: Number(reply[2]) },
-        });
-      }
-      await this.redis.lockIndexDrop(this.index, entry.member, entry.score);
-    });
-    // Index upkeep is best effort: the removals happened and must be reported.
-    await Promise.allSettled(visits);
-    return swept;
-  }
-
-  /** One lapsed lock's removal, its outcome definite (reported once even after a lost reply). */
-  private expire({ channel, lockName }: DueEntry): Promise<unknown> {
-    const locks = channelKeys(this.prefix, channel).locks;
-    const done = this.doneKey(channel);
-    return untilDefinite(this.redis, () =>
-      this.redis.lockExpire(locks, done, lockName, DONE_LIFETIME_MS),
+  /** The call run until definite, and not replayed once its caller was answered. */
+  private async definite(run: () => Promise<unknown>): Promise<unknown> {
+    const until = Date.now() + this.answerWithinMs;
+    const reply = await untilDefinite(this.redis, () =>
+      Date.now() < until ? run() : Promise.resolve(ABANDONED),
     );
+    if (reply === ABANDONED) {
+      throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
+    }
+    return reply;
   }
 
   /** The done key of one engine call: every run of the call sends the same one. */
   private doneKey(channel: ChannelRef): string {
     return channelDoneKey(this.prefix, channel, newRequestId());
-  }
-
-  /** Index entries whose expiry has passed on the Redis clock; unreadable ones are dropped. */
-  private async dueEntries(max: number): Promise<DueEntry[]> {
-    const [sec, usec] = await this.redis.time();
-    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    const flat = await this.redis.zrangebyscore(
-      this.index,
-      '-inf',
-      now,
-      'WITHSCORES',
-      'LIMIT',
-      0,
-      max,
-    );
-    const due: DueEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [member, score] = [flat[i], flat[i + 1]];
-      const lock = parseLockExpiryMember(member);
-      if (lock) {
-        due.push({ member, score, ...lock });
-      } else {
-        await this.redis.lockIndexDrop(this.index, member, score);
-      }
-    }
-    return due;
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 import { sortedItems } from '../metadata-rules.js';
 import { channelKeys } from './keys.js';
 import { parseChannel, writeChannel } from './metadata-transaction.js';
+import { RedisLockSweep } from './lock-sweep.js';
 import { RedisLocks } from './redis-locks.js';
 import { LOCK_SCRIPTS } from './scripts.js';
 import { toAppError, withDeadline } from '../../common/storage-deadline.js';
@@ -33,6 +34,7 @@ export interface RedisMetadataOptions {
 export class RedisMetadataEngine extends MetadataEngine {
   private readonly scripts: ScriptRegistry;
   private readonly locks: RedisLocks;
+  private readonly lockSweep: RedisLockSweep;
 
   constructor(
     private readonly redis: Redis,
@@ -41,7 +43,8 @@ export class RedisMetadataEngine extends MetadataEngine {
   ) {
     super();
     this.scripts = new ScriptRegistry(redis, LOCK_SCRIPTS);
-    this.locks = new RedisLocks(redis, options.prefix);
+    this.locks = new RedisLocks(redis, options.prefix, options.commandTimeoutMs);
+    this.lockSweep = new RedisLockSweep(redis, options.prefix);
   }
 
   /** Scripts loaded and one pooled connection answering. */
@@ -117,7 +120,7 @@ export class RedisMetadataEngine extends MetadataEngine {
   /** No engine deadline here: locks a sweep already removed must be reported. */
   async sweepExpiredLocks(max: number): Promise<ChannelLock[]> {
     try {
-      return await this.locks.sweep(max);
+      return await this.lockSweep.sweep(max);
     } catch (err) {
       throw toAppError(err);
     }

@@ -45,7 +45,7 @@ else
   end
   token = redis.call('INCR', fence)
   if token < now then
-    redis.call('SET', fence, now)
+    redis.call('SET', fence, now, 'KEEPTTL') -- a pending retention expiry stays
     token = now
   end
   acquired = 1
