@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LockEvent, MetadataEvent, RoomMessage } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { nextEvent, record, request, requestOk, untilRecorded } from '../support/client.js';
+import { pollUntil } from '../support/fault.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import {
   acquire,
@@ -137,7 +138,7 @@ describe.each(['memory', 'redis'] as const)('metadata hardening (%s engine)', (e
     okData(await request(other, 'metadata:subscribe', userCh('u6')));
   });
 
-  it('leaves no lock with a user whose leave raced the acquire', async () => {
+  it('leaves no lock with a user whose leave raced an acquire or a renew', async () => {
     const {
       roomId,
       channel,
@@ -145,24 +146,35 @@ describe.each(['memory', 'redis'] as const)('metadata hardening (%s engine)', (e
     } = await clients.roomWith(a.url, newRoom(), 'alice');
     const events = record<LockEvent>(alice, 'lock:event');
     const bob = await clients.open(b.url, 'bob');
+    const leave = () => request(bob, 'presence:leave', { roomId, connId: 'bob-c' });
     for (let round = 0; round < 8; round++) {
       await joinSeenBy(alice, bob, { roomId, connId: 'bob-c' });
-      const lockName = `race-${round}`;
       await Promise.all([
-        acquire(bob, { ...channel, lockName, ttlMs: 60_000 }),
-        request(bob, 'presence:leave', { roomId, connId: 'bob-c' }),
+        acquire(bob, { ...channel, lockName: `a${round}`, ttlMs: 60_000 }),
+        leave(),
+      ]);
+      await joinSeenBy(alice, bob, { roomId, connId: 'bob-c' });
+      const lockName = `r${round}`;
+      okData(await acquire(bob, { ...channel, lockName, ttlMs: 60_000 }));
+      await Promise.all([
+        request(bob, 'lock:renew', { ...channel, lockName, ttlMs: 60_000 }),
+        leave(),
       ]);
     }
+    // The leave path releases after its ack: wait until every grant was released.
+    await pollUntil('no lock left', async () => {
+      const { locks } = await requestOk<{ locks: unknown[] }>(alice, 'lock:list', channel);
+      return locks.length === 0 ? true : undefined;
+    });
     const balanced = (seen: LockEvent[]) =>
       seen.filter((e) => e.type === 'acquired').length ===
       seen.filter((e) => e.type === 'released').length;
-    // The leave path releases after its ack: wait until every grant was released.
     await untilRecorded(alice, 'lock:event', events, balanced);
-    expect(await requestOk(alice, 'lock:list', channel)).toEqual({ locks: [] });
+    expect(events.filter((e) => e.lockName.startsWith('r'))).toHaveLength(16);
     for (const lockName of new Set(events.map((e) => e.lockName))) {
-      expect(events.filter((e) => e.lockName === lockName).map((e) => e.type)).toEqual([
-        'acquired',
-        'released',
+      expect(events.filter((e) => e.lockName === lockName).map((e) => [e.type, e.owner])).toEqual([
+        ['acquired', 'bob'],
+        ['released', 'bob'],
       ]);
     }
   });
