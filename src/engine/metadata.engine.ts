@@ -58,7 +58,11 @@ export interface ChannelLock {
  *   revisions), NOT_FOUND (update of a missing key), LOCK_NOT_HELD, PAYLOAD_TOO_LARGE
  *   (over the item limit), BUSY (contention outlasted the retry budget; nothing written),
  *   UNAVAILABLE (storage unreachable in time; the write may or may not have happened);
- * - locks: LOCK_HELD (details: owner, expiresAt), LOCK_NOT_HELD, UNAVAILABLE.
+ * - locks: LOCK_HELD (details: owner, expiresAt), LOCK_NOT_HELD, PAYLOAD_TOO_LARGE (over the
+ *   lock limit), UNAVAILABLE (on Redis a lock call whose reply was lost is run again with
+ *   the same request id, which answers its first outcome: see redis/in-doubt.ts).
+ * Renewing or releasing a lock, or a write that fails or changes nothing, never stores
+ * anything for a channel that does not exist.
  */
 export abstract class MetadataEngine {
   /** Ready to serve (scripts loaded, pool usable). */
@@ -77,13 +81,16 @@ export abstract class MetadataEngine {
   /**
    * Grants the lock for `ttlMs` when free or lapsed (a new token, larger than any
    * before on this channel, also after storage lost its data); extends it, keeping the
-   * token, when `owner` already holds it. Held by another: LOCK_HELD.
+   * token, when `owner` already holds it. Held by another: LOCK_HELD. A new name on a
+   * channel that already holds `maxLocks` live locks: PAYLOAD_TOO_LARGE (checked in the
+   * same atomic step, so concurrent acquires never overshoot).
    */
   abstract acquireLock(
     channel: ChannelRef,
     lockName: string,
     owner: string,
     ttlMs: number,
+    maxLocks: number,
   ): Promise<AcquireOutcome>;
 
   /** Extends a lock `owner` holds; anyone else (or lapsed): LOCK_NOT_HELD. */
@@ -108,6 +115,15 @@ export abstract class MetadataEngine {
    * across processes (a lapsed lock taken over by acquireLock is returned there instead).
    */
   abstract sweepExpiredLocks(max: number): Promise<ChannelLock[]>;
+
+  /**
+   * The channel's items and locks are deleted `afterMs` from now (its room emptied),
+   * unless `keepChannel` comes first. Idempotent; a channel that does not exist stays so.
+   */
+  abstract dropChannelAfter(channel: ChannelRef, afterMs: number): Promise<void>;
+
+  /** Cancels a pending `dropChannelAfter`: the channel lives on (its room has members). */
+  abstract keepChannel(channel: ChannelRef): Promise<void>;
 
   /** Releases resources; called on shutdown. */
   abstract close(): Promise<void>;

@@ -15,14 +15,17 @@ export class MessagesService {
     private readonly events: RealtimeEvents,
   ) {}
 
+  /**
+   * Presence is decided in O(1) (isPresent), never by listing the room. The sender is
+   * named by the connection this socket joined the room with; a present user sending from
+   * a socket without a session there is named by one of their connections in the room.
+   */
   async send(socket: AppSocket, dto: RoomMessageDto): Promise<{ id: string; ts: number }> {
     const userId = socket.data.userId;
-    const mine = (await this.presence.list(dto.roomId)).filter((m) => m.userId === userId);
-    if (mine.length === 0) {
+    if (!(await this.presence.isPresent(dto.roomId, userId))) {
       throw new AppError(ErrorCode.NOT_JOINED, 'join the room before sending to it');
     }
-    const own = [...socket.data.joined.values()].find((s) => s.roomId === dto.roomId);
-    const connId = mine.find((m) => m.connId === own?.connId)?.connId ?? mine[0].connId;
+    const connId = await this.senderConnId(socket, dto.roomId);
     const message = {
       roomId: dto.roomId,
       id: randomUUID(),
@@ -33,5 +36,18 @@ export class MessagesService {
     };
     this.events.toRoom(dto.roomId, ServerEvent.RoomMessage, message, socket.id);
     return { id: message.id, ts: message.ts };
+  }
+
+  private async senderConnId(socket: AppSocket, roomId: string): Promise<string> {
+    const own = [...socket.data.joined.values()].find((s) => s.roomId === roomId);
+    if (own) {
+      return own.connId;
+    }
+    const rooms = await this.presence.listForUser(socket.data.userId);
+    const conn = rooms.find((r) => r.roomId === roomId)?.members[0];
+    if (!conn) {
+      throw new AppError(ErrorCode.NOT_JOINED, 'join the room before sending to it');
+    }
+    return conn.connId;
   }
 }

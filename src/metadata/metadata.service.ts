@@ -7,6 +7,7 @@ import {
   type MetadataSnapshot,
   type MetadataWriteResult,
 } from '../common/protocol/index.js';
+import { AppConfig } from '../config/app-config.js';
 import { MetadataEngine, type WriteKind } from '../engine/metadata.engine.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { userMetaChannel } from '../socket/channels.js';
@@ -19,11 +20,15 @@ import type { MetadataRemoveDto, MetadataWriteDto } from './metadata.dto.js';
 /** Channel metadata: access rules, then one atomic write, then one event with the changed items. */
 @Injectable()
 export class MetadataService {
+  /** The user channels each socket subscribed to (dropped with the socket). */
+  private readonly subscriptions = new WeakMap<AppSocket, Set<string>>();
+
   constructor(
     private readonly engine: MetadataEngine,
     private readonly access: ChannelAccess,
     private readonly events: RealtimeEvents,
     private readonly metrics: RealtimeMetrics,
+    private readonly config: AppConfig,
   ) {}
 
   async get(socket: AppSocket, dto: ChannelRef): Promise<MetadataSnapshot> {
@@ -41,14 +46,41 @@ export class MetadataService {
     return this.apply(socket, 'remove', dto, { keys: dto.keys });
   }
 
+  /**
+   * At most MAX_SUBSCRIPTIONS_PER_SOCKET user channels per socket. The slot is taken
+   * before the first await, so concurrent subscribes cannot overshoot; unsubscribe frees
+   * it, and a socket's slots go with the socket.
+   */
   async subscribe(socket: AppSocket, dto: ChannelRef): Promise<Record<string, never>> {
-    await socket.join(userMetaChannel(this.userChannel(dto)));
+    const userId = this.userChannel(dto);
+    const subscribed = this.subscriptionsOf(socket);
+    if (!subscribed.has(userId)) {
+      if (subscribed.size >= this.config.get('MAX_SUBSCRIPTIONS_PER_SOCKET')) {
+        throw new AppError(
+          ErrorCode.RATE_LIMITED,
+          'this socket has too many subscriptions: unsubscribe one first',
+        );
+      }
+      subscribed.add(userId);
+    }
+    await socket.join(userMetaChannel(userId));
     return {};
   }
 
   async unsubscribe(socket: AppSocket, dto: ChannelRef): Promise<Record<string, never>> {
-    await socket.leave(userMetaChannel(this.userChannel(dto)));
+    const userId = this.userChannel(dto);
+    this.subscriptionsOf(socket).delete(userId);
+    await socket.leave(userMetaChannel(userId));
     return {};
+  }
+
+  private subscriptionsOf(socket: AppSocket): Set<string> {
+    let subscribed = this.subscriptions.get(socket);
+    if (!subscribed) {
+      subscribed = new Set();
+      this.subscriptions.set(socket, subscribed);
+    }
+    return subscribed;
   }
 
   private async apply(

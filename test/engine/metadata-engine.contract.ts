@@ -10,12 +10,16 @@ export interface MetadataHarness {
   engine: MetadataEngine;
   /** Lets `ms` pass on the engine's clock (a real wait for Redis, whose TIME cannot be faked). */
   advance(ms: number): Promise<void>;
+  /** How many entries (keys, channels) the engine stores: 0 when nothing was written. */
+  storedEntries(): Promise<number>;
   cleanup(): Promise<void>;
 }
 
 /** Short enough for real waits, long enough that a few calls fit well inside it. */
 export const LOCK_TTL_MS = 300;
 const LONG_TTL_MS = 60_000;
+/** The live locks one channel may hold in these tests (MAX_LOCKS_PER_CHANNEL). */
+export const MAX_LOCKS = 8;
 
 export const room = (channelName = 'r1'): ChannelRef => ({ channelType: 'room', channelName });
 const user = (channelName: string): ChannelRef => ({ channelType: 'user', channelName });
@@ -248,7 +252,7 @@ export function describeMetadataEngineContract(
         setCmd([{ key: 'a', value: author }], { lockName: 'L', authorUserId: author });
 
       it('succeed for the holder', async () => {
-        await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         const out = await engine.write(locked('u1'));
         expect(out.items[0]).toMatchObject({ value: 'u1', authorUserId: 'u1' });
         const removed = await engine.write(removeCmd(['a'], { lockName: 'L' }));
@@ -256,7 +260,7 @@ export function describeMetadataEngineContract(
       });
 
       it('are LOCK_NOT_HELD when another user holds it, and write nothing', async () => {
-        await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS);
+        await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS);
         await expectUnchanged(engine.write(locked('u1')), 'LOCK_NOT_HELD');
         await expectUnchanged(
           engine.write(removeCmd(undefined, { lockName: 'L' })),
@@ -266,9 +270,9 @@ export function describeMetadataEngineContract(
 
       it('are LOCK_NOT_HELD when the lock is absent, lapsed or on another channel', async () => {
         await expectUnchanged(engine.write(locked('u1')), 'LOCK_NOT_HELD');
-        await engine.acquireLock(room('r2'), 'L', 'u1', LONG_TTL_MS);
+        await engine.acquireLock(room('r2'), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         await expectUnchanged(engine.write(locked('u1')), 'LOCK_NOT_HELD');
-        await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         await expectUnchanged(engine.write(locked('u1')), 'LOCK_NOT_HELD');
       });
@@ -276,7 +280,7 @@ export function describeMetadataEngineContract(
 
     describe('locks', () => {
       it('grants a free lock with a token', async () => {
-        const out = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        const out = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         expect(out.acquired).toBe(true);
         expect(out.expired).toBeUndefined();
         expect(out.grant).toMatchObject({ lockName: 'L', owner: 'u1' });
@@ -288,9 +292,9 @@ export function describeMetadataEngineContract(
       });
 
       it('re-acquiring by the holder extends it and keeps the token', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(20);
-        const again = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        const again = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         expect(again.acquired).toBe(false);
         expect(again.expired).toBeUndefined();
         expect(again.grant.token).toBe(first.grant.token);
@@ -298,18 +302,18 @@ export function describeMetadataEngineContract(
       });
 
       it('held by another user is LOCK_HELD with its owner and expiry', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
-        const err = await errorOf(engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS));
+        const first = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
+        const err = await errorOf(engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS));
         expect(err.code).toBe('LOCK_HELD');
         expect(err.details).toStrictEqual({ owner: 'u1', expiresAt: first.grant.expiresAt });
-        const other = await engine.acquireLock(room(), 'M', 'u2', LONG_TTL_MS);
+        const other = await engine.acquireLock(room(), 'M', 'u2', LONG_TTL_MS, MAX_LOCKS);
         expect(other.grant.token).toBeGreaterThan(first.grant.token);
       });
 
       it('after a lapse another user gets a larger token and the lapse, once', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
-        const taken = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS);
+        const taken = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS);
         expect(taken.acquired).toBe(true);
         expect(taken.grant.token).toBeGreaterThan(first.grant.token);
         expect(taken.expired).toStrictEqual({
@@ -317,21 +321,21 @@ export function describeMetadataEngineContract(
           owner: 'u1',
           expiresAt: first.grant.expiresAt,
         });
-        const again = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS);
+        const again = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS);
         expect(again.expired).toBeUndefined();
         expect(await engine.sweepExpiredLocks(10)).toStrictEqual([]);
       });
 
       it('the lapsed holder acquiring again also gets a new token', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
-        const again = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        const again = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         expect(again).toMatchObject({ acquired: true, expired: { owner: 'u1' } });
         expect(again.grant.token).toBeGreaterThan(first.grant.token);
       });
 
       it('renew extends for the holder only, never a lapsed lock', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(20);
         const renewed = await engine.renewLock(room(), 'L', 'u1', LONG_TTL_MS);
         expect(renewed.expiresAt).toBeGreaterThan(first.grant.expiresAt);
@@ -339,17 +343,17 @@ export function describeMetadataEngineContract(
           'LOCK_NOT_HELD',
         );
         expect(await codeOf(engine.renewLock(room(), 'nope', 'u1', 10))).toBe('LOCK_NOT_HELD');
-        await engine.acquireLock(room(), 'S', 'u1', LOCK_TTL_MS);
+        await engine.acquireLock(room(), 'S', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         expect(await codeOf(engine.renewLock(room(), 'S', 'u1', LONG_TTL_MS))).toBe(
           'LOCK_NOT_HELD',
         );
-        const kept = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        const kept = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         expect(kept.grant.token).toBe(first.grant.token);
       });
 
       it('release frees it for the holder only; the next token is larger', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LONG_TTL_MS, MAX_LOCKS);
         expect(await codeOf(engine.releaseLock(room(), 'L', 'u2'))).toBe('LOCK_NOT_HELD');
         expect(await engine.releaseLock(room(), 'L', 'u1')).toStrictEqual({
           lockName: 'L',
@@ -358,23 +362,23 @@ export function describeMetadataEngineContract(
         });
         expect(await codeOf(engine.releaseLock(room(), 'L', 'u1'))).toBe('LOCK_NOT_HELD');
         expect(await engine.listLocks(room())).toStrictEqual([]);
-        const next = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS);
+        const next = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS);
         expect(next).toMatchObject({ acquired: true });
         expect(next.expired).toBeUndefined();
         expect(next.grant.token).toBeGreaterThan(first.grant.token);
       });
 
       it('a lapsed lock cannot be released', async () => {
-        await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         expect(await codeOf(engine.releaseLock(room(), 'L', 'u1'))).toBe('LOCK_NOT_HELD');
       });
 
       it('listLocks shows the live locks of the channel only', async () => {
-        const a = await engine.acquireLock(room(), 'A', 'u1', LONG_TTL_MS);
-        const b = await engine.acquireLock(room(), 'B', 'u2', LONG_TTL_MS);
-        await engine.acquireLock(room(), 'C', 'u1', LOCK_TTL_MS);
-        await engine.acquireLock(room('r2'), 'D', 'u1', LONG_TTL_MS);
+        const a = await engine.acquireLock(room(), 'A', 'u1', LONG_TTL_MS, MAX_LOCKS);
+        const b = await engine.acquireLock(room(), 'B', 'u2', LONG_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room(), 'C', 'u1', LOCK_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room('r2'), 'D', 'u1', LONG_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         const listed = await engine.listLocks(room());
         expect(byName(listed)).toStrictEqual([
@@ -385,11 +389,11 @@ export function describeMetadataEngineContract(
       });
 
       it("releaseLocksOf releases the owner's live locks on that channel only", async () => {
-        const a = await engine.acquireLock(room(), 'A', 'u1', LONG_TTL_MS);
-        const b = await engine.acquireLock(room(), 'B', 'u1', LONG_TTL_MS);
-        await engine.acquireLock(room(), 'C', 'u2', LONG_TTL_MS);
-        await engine.acquireLock(room(), 'S', 'u1', LOCK_TTL_MS);
-        await engine.acquireLock(room('r2'), 'D', 'u1', LONG_TTL_MS);
+        const a = await engine.acquireLock(room(), 'A', 'u1', LONG_TTL_MS, MAX_LOCKS);
+        const b = await engine.acquireLock(room(), 'B', 'u1', LONG_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room(), 'C', 'u2', LONG_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room(), 'S', 'u1', LOCK_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room('r2'), 'D', 'u1', LONG_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         const released = await engine.releaseLocksOf(room(), 'u1');
         expect(byName(released)).toStrictEqual([
@@ -414,13 +418,13 @@ export function describeMetadataEngineContract(
         ] as const;
         const grants = new Map<string, number>();
         for (const [channel, lockName, owner] of lapsing) {
-          const out = await engine.acquireLock(channel, lockName, owner, LOCK_TTL_MS);
+          const out = await engine.acquireLock(channel, lockName, owner, LOCK_TTL_MS, MAX_LOCKS);
           grants.set(`${channel.channelName}:${lockName}`, out.grant.expiresAt);
         }
-        await engine.acquireLock(room(), 'Live', 'u1', LONG_TTL_MS);
-        await engine.acquireLock(room('r9'), 'Taken', 'u1', LOCK_TTL_MS);
+        await engine.acquireLock(room(), 'Live', 'u1', LONG_TTL_MS, MAX_LOCKS);
+        await engine.acquireLock(room('r9'), 'Taken', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
-        await engine.acquireLock(room('r9'), 'Taken', 'u2', LONG_TTL_MS);
+        await engine.acquireLock(room('r9'), 'Taken', 'u2', LONG_TTL_MS, MAX_LOCKS);
 
         const first = await engine.sweepExpiredLocks(3);
         expect(first).toHaveLength(3);
@@ -440,10 +444,10 @@ export function describeMetadataEngineContract(
       });
 
       it('a swept lock is free: the next acquire reports no lapse and a larger token', async () => {
-        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+        const first = await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
         await h.advance(LOCK_TTL_MS + 50);
         expect(await engine.sweepExpiredLocks(10)).toHaveLength(1);
-        const next = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS);
+        const next = await engine.acquireLock(room(), 'L', 'u2', LONG_TTL_MS, MAX_LOCKS);
         expect(next.expired).toBeUndefined();
         expect(next.grant.token).toBeGreaterThan(first.grant.token);
       });

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type ChainableCommander } from 'ioredis';
 import { AppError } from '../../src/common/errors/app-error.js';
 import {
+  channelDoneKey,
   channelKeys,
   lockExpiryKey,
   lockExpiryMember,
@@ -18,9 +19,11 @@ import {
   describeMetadataEngineContract,
   errorOf,
   LOCK_TTL_MS,
+  MAX_LOCKS,
   room,
   setCmd,
 } from './metadata-engine.contract.js';
+import { describeMetadataHardening } from './metadata-hardening.contract.js';
 
 let server: RedisServer;
 const closers: (() => Promise<void>)[] = [];
@@ -75,10 +78,19 @@ function engineOn(
   return { engine, client, pool: txPool, close };
 }
 
-describeMetadataEngineContract('redis', () => {
-  const { engine, close } = engineOn(uniquePrefix());
-  return Promise.resolve({ engine, advance: (ms: number) => sleep(ms), cleanup: close });
-});
+function redisHarness() {
+  const prefix = uniquePrefix();
+  const { engine, client, close } = engineOn(prefix);
+  return Promise.resolve({
+    engine,
+    advance: (ms: number) => sleep(ms),
+    storedEntries: async () => (await client.keys(`${prefix}:*`)).length,
+    cleanup: close,
+  });
+}
+
+describeMetadataEngineContract('redis', redisHarness);
+describeMetadataHardening('redis', redisHarness);
 
 describe('metadata keys', () => {
   /** The part of a key Redis Cluster hashes: the first non-empty `{...}`, else the whole key. */
@@ -102,6 +114,9 @@ describe('metadata keys', () => {
       'chan:user:u:1',
     ]);
     expect(lockExpiryKey('prs')).toBe('prs:locks');
+    const done = channelDoneKey('prs', { channelType: 'room', channelName: 'r:1' }, 'req-1');
+    expect(done).toBe('prs:{chan:room:r:1}:done:req-1');
+    expect(hashedPart(done)).toBe('chan:room:r:1');
   });
 
   it('encodes a lock index member unambiguously and parses it back', () => {
@@ -137,7 +152,7 @@ describe('lock scripts', () => {
     const loaded = await client.script('EXISTS', ...sources.map(({ lua }) => sha1(lua)));
     expect(loaded).toStrictEqual(sources.map(() => 1));
     await client.script('FLUSH');
-    await expect(engine.acquireLock(room(), 'L', 'u1', 1000)).resolves.toMatchObject({
+    await expect(engine.acquireLock(room(), 'L', 'u1', 1000, MAX_LOCKS)).resolves.toMatchObject({
       acquired: true,
     });
   });
@@ -300,13 +315,13 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
   it('keeps fencing tokens growing after Redis lost its data', async () => {
     const { engine, client } = engineOn(uniquePrefix());
     await engine.ready();
-    const first = await engine.acquireLock(room(), 'L', 'u1', 60_000);
+    const first = await engine.acquireLock(room(), 'L', 'u1', 60_000, MAX_LOCKS);
     await engine.releaseLock(room(), 'L', 'u1');
-    const second = await engine.acquireLock(room(), 'L', 'u1', 60_000);
+    const second = await engine.acquireLock(room(), 'L', 'u1', 60_000, MAX_LOCKS);
     expect(second.grant.token).toBeGreaterThan(first.grant.token);
     await sleep(5);
     await client.flushall();
-    const third = await engine.acquireLock(room(), 'L', 'u2', 60_000);
+    const third = await engine.acquireLock(room(), 'L', 'u2', 60_000, MAX_LOCKS);
     expect(third).toMatchObject({ acquired: true });
     expect(third.grant.token).toBeGreaterThan(second.grant.token);
   });
@@ -317,7 +332,13 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
     await Promise.all([a.ready(), b.ready()]);
     const expected: string[] = [];
     for (let i = 0; i < 12; i++) {
-      await (i % 2 ? a : b).acquireLock(room(`r${i % 4}`), `L${i}`, `u${i % 3}`, LOCK_TTL_MS);
+      await (i % 2 ? a : b).acquireLock(
+        room(`r${i % 4}`),
+        `L${i}`,
+        `u${i % 3}`,
+        LOCK_TTL_MS,
+        MAX_LOCKS,
+      );
       expected.push(`r${i % 4}:L${i}`);
     }
     await sleep(LOCK_TTL_MS + 50);
@@ -334,7 +355,7 @@ describe('RedisMetadataEngine under concurrency and faults', () => {
     const prefix = uniquePrefix();
     const { engine, client } = engineOn(prefix);
     await engine.ready();
-    await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS);
+    await engine.acquireLock(room(), 'L', 'u1', LOCK_TTL_MS, MAX_LOCKS);
     // Simulates a renew whose index write has not landed yet: the entry says "lapsed".
     await engine.renewLock(room(), 'L', 'u1', 60_000);
     await client.zadd(lockExpiryKey(prefix), 1, lockExpiryMember(room(), 'L'));

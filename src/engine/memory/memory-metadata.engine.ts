@@ -23,11 +23,25 @@ interface StoredChannel extends ChannelState {
   channel: ChannelRef;
   locks: Map<string, StoredLock>;
   fence: number;
+  /** When set, the channel is gone from this time on (its room emptied; retention). */
+  dropAt?: number;
 }
 
 const channelId = (c: ChannelRef): string => `${c.channelType}:${c.channelName}`;
 
-/** Metadata and locks for a single process: the same rules as the Redis engine. */
+const emptyChannel = (channel: ChannelRef): StoredChannel => ({
+  channel: { ...channel },
+  majorRevision: 0,
+  items: new Map(),
+  locks: new Map(),
+  fence: 0,
+});
+
+/**
+ * Metadata and locks for a single process: the same rules as the Redis engine. A channel
+ * exists from its first successful write or grant; a dropped one vanishes when its time
+ * comes (lazily on access, and from memory at the next sweep).
+ */
 @Injectable()
 export class MemoryMetadataEngine extends MetadataEngine {
   private readonly channels = new Map<string, StoredChannel>();
@@ -43,7 +57,7 @@ export class MemoryMetadataEngine extends MetadataEngine {
   }
 
   async read(channel: ChannelRef): Promise<MetadataSnapshot> {
-    const stored = this.channels.get(channelId(channel));
+    const stored = this.find(channel);
     return {
       ...channel,
       majorRevision: stored?.majorRevision ?? 0,
@@ -52,19 +66,21 @@ export class MemoryMetadataEngine extends MetadataEngine {
   }
 
   async write(cmd: WriteCommand): Promise<WriteOutcome> {
-    const stored = this.channel(cmd.channel);
-    if (cmd.lockName !== undefined && !this.holds(stored, cmd.lockName, cmd.authorUserId)) {
+    const current = this.find(cmd.channel) ?? emptyChannel(cmd.channel);
+    if (cmd.lockName !== undefined && !this.holds(current, cmd.lockName, cmd.authorUserId)) {
       throw new AppError(ErrorCode.LOCK_NOT_HELD, `lock ${cmd.lockName} is not held by you`);
     }
-    const plan = planWrite(stored, cmd, this.now());
+    const plan = planWrite(current, cmd, this.now());
     if (plan) {
+      const stored = this.channel(cmd.channel);
       stored.majorRevision = plan.majorRevision;
       plan.written.forEach((item) => stored.items.set(item.key, item));
       plan.removed.forEach((key) => stored.items.delete(key));
     }
+    const after = plan ? this.channel(cmd.channel) : current;
     return {
-      majorRevision: stored.majorRevision,
-      items: sortedItems(stored.items.values()),
+      majorRevision: after.majorRevision,
+      items: sortedItems(after.items.values()),
       written: plan?.written ?? [],
       removed: plan?.removed ?? [],
       changed: !!plan,
@@ -77,10 +93,10 @@ export class MemoryMetadataEngine extends MetadataEngine {
     lockName: string,
     owner: string,
     ttlMs: number,
+    maxLocks: number,
   ): Promise<AcquireOutcome> {
-    const stored = this.channel(channel);
     const now = this.now();
-    const current = stored.locks.get(lockName);
+    const current = this.find(channel)?.locks.get(lockName);
     if (current && current.expiresAt > now && current.owner !== owner) {
       throw new AppError(ErrorCode.LOCK_HELD, `lock ${lockName} is held`, {
         owner: current.owner,
@@ -88,6 +104,10 @@ export class MemoryMetadataEngine extends MetadataEngine {
       });
     }
     const live = current && current.expiresAt > now ? current : undefined;
+    if (!live && this.liveLocks(channel) >= maxLocks) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a channel holds at most ${maxLocks} locks`);
+    }
+    const stored = this.channel(channel);
     const token = live?.token ?? (stored.fence = Math.max(stored.fence + 1, now));
     const lock = { lockName, owner, token, expiresAt: now + ttlMs };
     stored.locks.set(lockName, lock);
@@ -103,18 +123,18 @@ export class MemoryMetadataEngine extends MetadataEngine {
 
   async releaseLock(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
     const lock = this.heldLock(channel, lockName, owner);
-    this.channel(channel).locks.delete(lockName);
+    this.find(channel)?.locks.delete(lockName);
     return summary(lock);
   }
 
   async listLocks(channel: ChannelRef): Promise<LockSummary[]> {
     const now = this.now();
-    const locks = [...(this.channels.get(channelId(channel))?.locks.values() ?? [])];
+    const locks = [...(this.find(channel)?.locks.values() ?? [])];
     return locks.filter((lock) => lock.expiresAt > now).map(summary);
   }
 
   async releaseLocksOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
-    const stored = this.channels.get(channelId(channel));
+    const stored = this.find(channel);
     const now = this.now();
     const released = [...(stored?.locks.values() ?? [])].filter(
       (lock) => lock.owner === owner && lock.expiresAt > now,
@@ -123,10 +143,14 @@ export class MemoryMetadataEngine extends MetadataEngine {
     return released.map(summary);
   }
 
+  /** Also frees the channels whose drop time has come (their locks vanish unannounced). */
   async sweepExpiredLocks(max: number): Promise<ChannelLock[]> {
     const now = this.now();
     const swept: ChannelLock[] = [];
-    for (const stored of this.channels.values()) {
+    for (const stored of [...this.channels.values()]) {
+      if (!this.find(stored.channel)) {
+        continue;
+      }
       for (const lock of stored.locks.values()) {
         if (swept.length >= max) {
           return swept;
@@ -140,20 +164,44 @@ export class MemoryMetadataEngine extends MetadataEngine {
     return swept;
   }
 
-  private channel(channel: ChannelRef): StoredChannel {
+  async dropChannelAfter(channel: ChannelRef, afterMs: number): Promise<void> {
+    const stored = this.find(channel);
+    if (stored) {
+      stored.dropAt = this.now() + afterMs;
+    }
+  }
+
+  async keepChannel(channel: ChannelRef): Promise<void> {
+    const stored = this.find(channel);
+    if (stored) {
+      delete stored.dropAt;
+    }
+  }
+
+  /** The stored channel, unless it does not exist or its drop time has come (then it goes). */
+  private find(channel: ChannelRef): StoredChannel | undefined {
     const id = channelId(channel);
-    let stored = this.channels.get(id);
-    if (!stored) {
-      stored = {
-        channel: { ...channel },
-        majorRevision: 0,
-        items: new Map(),
-        locks: new Map(),
-        fence: 0,
-      };
-      this.channels.set(id, stored);
+    const stored = this.channels.get(id);
+    if (stored?.dropAt !== undefined && stored.dropAt <= this.now()) {
+      this.channels.delete(id);
+      return undefined;
     }
     return stored;
+  }
+
+  /** The stored channel, created for a write or grant that is about to happen. */
+  private channel(channel: ChannelRef): StoredChannel {
+    let stored = this.find(channel);
+    if (!stored) {
+      stored = emptyChannel(channel);
+      this.channels.set(channelId(channel), stored);
+    }
+    return stored;
+  }
+
+  private liveLocks(channel: ChannelRef): number {
+    const now = this.now();
+    return [...(this.find(channel)?.locks.values() ?? [])].filter((l) => l.expiresAt > now).length;
   }
 
   private holds(stored: StoredChannel, lockName: string, owner: string): boolean {
@@ -162,9 +210,9 @@ export class MemoryMetadataEngine extends MetadataEngine {
   }
 
   private heldLock(channel: ChannelRef, lockName: string, owner: string): StoredLock {
-    const stored = this.channel(channel);
-    const lock = stored.locks.get(lockName);
-    if (!lock || !this.holds(stored, lockName, owner)) {
+    const stored = this.find(channel);
+    const lock = stored?.locks.get(lockName);
+    if (!stored || !lock || !this.holds(stored, lockName, owner)) {
       throw new AppError(ErrorCode.LOCK_NOT_HELD, `lock ${lockName} is not held by you`);
     }
     return lock;

@@ -42,6 +42,20 @@ export async function untilDefinite<T>(redis: Redis, call: () => Promise<T>): Pr
   }
 }
 
+/** Callbacks waiting for a client's next `ready`, behind one listener per client. */
+const waiting = new WeakMap<Redis, Set<() => void>>();
+
+function readyWaiters(redis: Redis): Set<() => void> {
+  let set = waiting.get(redis);
+  if (!set) {
+    const created = new Set<() => void>();
+    redis.on('ready', () => [...created].forEach((wake) => wake()));
+    waiting.set(redis, created);
+    set = created;
+  }
+  return set;
+}
+
 /** Resolves when the client is ready, rejects once the deadline passed. */
 function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -53,8 +67,9 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
       resolve();
       return;
     }
+    const waiters = readyWaiters(redis);
     const settle = (ready: boolean) => () => {
-      redis.off('ready', onReady);
+      waiters.delete(onReady);
       deadline.removeEventListener('abort', onAbort);
       if (ready) {
         resolve();
@@ -64,7 +79,7 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
     };
     const onReady = settle(true);
     const onAbort = settle(false);
-    redis.on('ready', onReady);
+    waiters.add(onReady);
     deadline.addEventListener('abort', onAbort);
   });
 }

@@ -84,6 +84,13 @@ export function channelKeys(prefix: string, channel: ChannelRef): ChannelKeys {
   return { meta: `${base}:meta`, locks: `${base}:locks`, fence: `${base}:fence` };
 }
 
+/**
+ * String: the stored reply of one lock request that changed something, so the request run
+ * again after a lost reply answers the same (in-doubt writes, see in-doubt.ts).
+ */
+export const channelDoneKey = (prefix: string, channel: ChannelRef, requestId: string): string =>
+  `${prefix}:${channelTag(channel)}:done:${requestId}`;
+
 /** Zset of every lock (cross-slot) → its expiresAt: what the lock sweep visits. */
 export const lockExpiryKey = (prefix: string): string => `${prefix}:locks`;
 

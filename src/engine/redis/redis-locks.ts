@@ -1,29 +1,38 @@
 import type { Redis } from 'ioredis';
 import type { ChannelRef, LockSummary } from '../../common/protocol/index.js';
-import type { AcquireOutcome, ChannelLock } from '../metadata.engine.js';
-import { channelKeys, lockExpiryKey, lockExpiryMember, parseLockExpiryMember } from './keys.js';
+import type { AcquireOutcome } from '../metadata.engine.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { ErrorCode } from '../../common/protocol/index.js';
+import { newRequestId, untilDefinite } from './in-doubt.js';
+import { channelDoneKey, channelKeys, lockExpiryKey, lockExpiryMember } from './keys.js';
 import { lockAccepted } from './scripts.js';
 
-/** A lock index entry due for a visit: the member, its score as read, what it names. */
-interface DueEntry {
-  member: string;
-  score: string;
-  channel: ChannelRef;
-  lockName: string;
-}
+/**
+ * How long a lock script keeps the reply of a request that changed something: far longer
+ * than a replay can come (in-doubt.ts), short enough to cost little memory.
+ */
+export const DONE_LIFETIME_MS = 60_000;
+
+/** What a replay answers when it comes after the caller was already answered. */
+const ABANDONED = Symbol('abandoned');
 
 /**
  * Lease locks: one Lua script per operation on the channel's `locks` hash and `fence`
  * counter (one slot), then the cross-slot expiry index, written after the script and
  * idempotently. The index only decides what the sweep visits; whether a lock lapsed is
- * decided by the script that removes it, so each lapse is reported exactly once.
+ * decided by the script that removes it (lock-sweep.ts), so each lapse is reported once.
  */
 export class RedisLocks {
   private readonly index: string;
 
+  /**
+   * @param answerWithinMs the engine's deadline: a replay later than that would change a
+   *   lock after its caller was told UNAVAILABLE, unannounced, so it is not sent.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly answerWithinMs: number,
   ) {
     this.index = lockExpiryKey(prefix);
   }
@@ -33,20 +42,34 @@ export class RedisLocks {
     lockName: string,
     owner: string,
     ttlMs: number,
+    maxLocks: number,
   ): Promise<AcquireOutcome> {
     const { locks, fence } = channelKeys(this.prefix, channel);
-    const reply = lockAccepted(
-      await this.redis.lockAcquire(locks, fence, lockName, owner, ttlMs),
-      lockName,
+    const done = this.doneKey(channel);
+    const reply = await this.definite(() =>
+      this.redis.lockAcquire(
+        locks,
+        fence,
+        done,
+        lockName,
+        owner,
+        ttlMs,
+        maxLocks,
+        DONE_LIFETIME_MS,
+      ),
     );
-    const [, token, expiresAt, acquired] = reply.map(Number);
+    if (Array.isArray(reply) && reply[0] === 'PAYLOAD_TOO_LARGE') {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a channel holds at most ${maxLocks} locks`);
+    }
+    const accepted = lockAccepted(reply, lockName);
+    const [, token, expiresAt, acquired] = accepted.map(Number);
     // Not best effort: without its entry the lapse would never be announced; the caller's
     // retry (UNAVAILABLE) re-acquires as holder and indexes again.
     await this.redis.zadd(this.index, expiresAt, lockExpiryMember(channel, lockName));
     const lapsed: LockSummary | undefined =
-      reply[4] === ''
+      accepted[4] === ''
         ? undefined
-        : { lockName, owner: String(reply[4]), expiresAt: Number(reply[5]) };
+        : { lockName, owner: String(accepted[4]), expiresAt: Number(accepted[5]) };
     return {
       grant: { lockName, owner, token, expiresAt },
       acquired: acquired === 1,
@@ -61,16 +84,22 @@ export class RedisLocks {
     ttlMs: number,
   ): Promise<{ expiresAt: number }> {
     const { locks } = channelKeys(this.prefix, channel);
-    const reply = lockAccepted(await this.redis.lockRenew(locks, lockName, owner, ttlMs), lockName);
-    const expiresAt = Number(reply[1]);
+    const done = this.doneKey(channel);
+    const reply = await this.definite(() =>
+      this.redis.lockRenew(locks, done, lockName, owner, ttlMs, DONE_LIFETIME_MS),
+    );
+    const expiresAt = Number(lockAccepted(reply, lockName)[1]);
     await this.redis.zadd(this.index, expiresAt, lockExpiryMember(channel, lockName));
     return { expiresAt };
   }
 
   async release(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
     const { locks } = channelKeys(this.prefix, channel);
-    const reply = lockAccepted(await this.redis.lockRelease(locks, lockName, owner), lockName);
-    const released = { lockName, owner, expiresAt: Number(reply[1]) };
+    const done = this.doneKey(channel);
+    const reply = await this.definite(() =>
+      this.redis.lockRelease(locks, done, lockName, owner, DONE_LIFETIME_MS),
+    );
+    const released = { lockName, owner, expiresAt: Number(lockAccepted(reply, lockName)[1]) };
     await this.unindex(channel, [released]);
     return released;
   }
@@ -90,7 +119,10 @@ export class RedisLocks {
 
   async releaseAllOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
     const { locks } = channelKeys(this.prefix, channel);
-    const flat = (await this.redis.lockReleaseOwner(locks, owner)) as unknown[];
+    const done = this.doneKey(channel);
+    const flat = (await this.definite(() =>
+      this.redis.lockReleaseOwner(locks, done, owner, DONE_LIFETIME_MS),
+    )) as unknown[];
     const released: LockSummary[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       released.push({ lockName: String(flat[i]), owner, expiresAt: Number(flat[i + 1]) });
@@ -99,65 +131,21 @@ export class RedisLocks {
     return byName(released);
   }
 
-  /**
-   * Visits up to `max` index entries whose time has passed; the expire script removes each
-   * lock only if it is still lapsed and returns it, so two sweepers never report one twice.
-   */
-  async sweep(max: number): Promise<ChannelLock[]> {
-    const due = await this.dueEntries(max);
-    const pipeline = this.redis.pipeline();
-    for (const { channel, lockName } of due) {
-      pipeline.lockExpire(channelKeys(this.prefix, channel).locks, lockName);
+  /** The call run until definite, and not replayed once its caller was answered. */
+  private async definite(run: () => Promise<unknown>): Promise<unknown> {
+    const until = Date.now() + this.answerWithinMs;
+    const reply = await untilDefinite(this.redis, () =>
+      Date.now() < until ? run() : Promise.resolve(ABANDONED),
+    );
+    if (reply === ABANDONED) {
+      throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const swept: ChannelLock[] = [];
-    const upkeep = due.map((entry, i) => {
-      const [err, reply] = replies[i] ?? [new Error('missing pipeline reply')];
-      if (err || !Array.isArray(reply)) {
-        return Promise.resolve(); // still indexed: visited again by the next sweep
-      }
-      if (reply[0] === 'LIVE') {
-        // Renewed or re-acquired meanwhile: make sure the entry shows the live expiry.
-        return this.redis.zadd(this.index, 'GT', Number(reply[1]), entry.member);
-      }
-      if (reply[0] === 'EXPIRED') {
-        const { channel, lockName } = entry;
-        swept.push({
-          channel,
-          lock: { lockName, owner: String(reply[1]), expiresAt: Number(reply[2]) },
-        });
-      }
-      return this.redis.lockIndexDrop(this.index, entry.member, entry.score);
-    });
-    // Index upkeep is best effort: the removals happened and must be reported.
-    await Promise.allSettled(upkeep);
-    return swept;
+    return reply;
   }
 
-  /** Index entries whose expiry has passed on the Redis clock; unreadable ones are dropped. */
-  private async dueEntries(max: number): Promise<DueEntry[]> {
-    const [sec, usec] = await this.redis.time();
-    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    const flat = await this.redis.zrangebyscore(
-      this.index,
-      '-inf',
-      now,
-      'WITHSCORES',
-      'LIMIT',
-      0,
-      max,
-    );
-    const due: DueEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [member, score] = [flat[i], flat[i + 1]];
-      const lock = parseLockExpiryMember(member);
-      if (lock) {
-        due.push({ member, score, ...lock });
-      } else {
-        await this.redis.lockIndexDrop(this.index, member, score);
-      }
-    }
-    return due;
+  /** The done key of one engine call: every run of the call sends the same one. */
+  private doneKey(channel: ChannelRef): string {
+    return channelDoneKey(this.prefix, channel, newRequestId());
   }
 
   /**

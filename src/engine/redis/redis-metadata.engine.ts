@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import type { TransactionPool } from '../../redis/transaction-pool.js';
@@ -12,6 +12,7 @@ import {
 import { sortedItems } from '../metadata-rules.js';
 import { channelKeys } from './keys.js';
 import { parseChannel, writeChannel } from './metadata-transaction.js';
+import { RedisLockSweep } from './lock-sweep.js';
 import { RedisLocks } from './redis-locks.js';
 import { LOCK_SCRIPTS } from './scripts.js';
 import { toAppError, withDeadline } from '../../common/storage-deadline.js';
@@ -33,6 +34,7 @@ export interface RedisMetadataOptions {
 export class RedisMetadataEngine extends MetadataEngine {
   private readonly scripts: ScriptRegistry;
   private readonly locks: RedisLocks;
+  private readonly lockSweep: RedisLockSweep;
 
   constructor(
     private readonly redis: Redis,
@@ -41,7 +43,8 @@ export class RedisMetadataEngine extends MetadataEngine {
   ) {
     super();
     this.scripts = new ScriptRegistry(redis, LOCK_SCRIPTS);
-    this.locks = new RedisLocks(redis, options.prefix);
+    this.locks = new RedisLocks(redis, options.prefix, options.commandTimeoutMs);
+    this.lockSweep = new RedisLockSweep(redis, options.prefix);
   }
 
   /** Scripts loaded and one pooled connection answering. */
@@ -88,8 +91,9 @@ export class RedisMetadataEngine extends MetadataEngine {
     lockName: string,
     owner: string,
     ttlMs: number,
+    maxLocks: number,
   ): Promise<AcquireOutcome> {
-    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs));
+    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs, maxLocks));
   }
 
   renewLock(
@@ -116,9 +120,32 @@ export class RedisMetadataEngine extends MetadataEngine {
   /** No engine deadline here: locks a sweep already removed must be reported. */
   async sweepExpiredLocks(max: number): Promise<ChannelLock[]> {
     try {
-      return await this.locks.sweep(max);
+      return await this.lockSweep.sweep(max);
     } catch (err) {
       throw toAppError(err);
+    }
+  }
+
+  /** PEXPIRE on every key of the channel (the done keys expire on their own). */
+  async dropChannelAfter(channel: ChannelRef, afterMs: number): Promise<void> {
+    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.pexpire(key, afterMs)));
+  }
+
+  async keepChannel(channel: ChannelRef): Promise<void> {
+    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.persist(key)));
+  }
+
+  /** One command per key of the channel, in one pipeline; any failure fails the call. */
+  private async onChannelKeys(
+    channel: ChannelRef,
+    command: (pipeline: ChainableCommander, key: string) => void,
+  ): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    Object.values(this.keys(channel)).forEach((key: string) => command(pipeline, key));
+    for (const [err] of (await pipeline.exec()) ?? []) {
+      if (err) {
+        throw err;
+      }
     }
   }
 

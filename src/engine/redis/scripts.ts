@@ -20,11 +20,11 @@ export const PRESENCE_SCRIPTS: readonly ScriptDefinition[] = [
 
 /** The lock scripts of the metadata engine (metadata writes are WATCH/MULTI, not Lua). */
 export const LOCK_SCRIPTS: readonly ScriptDefinition[] = [
-  script('lockAcquire', 'lock-acquire.lua', 2),
-  script('lockRenew', 'lock-renew.lua', 1),
-  script('lockRelease', 'lock-release.lua', 1),
-  script('lockReleaseOwner', 'lock-release-owner.lua', 1),
-  script('lockExpire', 'lock-expire.lua', 1),
+  script('lockAcquire', 'lock-acquire.lua', 3),
+  script('lockRenew', 'lock-renew.lua', 2),
+  script('lockRelease', 'lock-release.lua', 2),
+  script('lockReleaseOwner', 'lock-release-owner.lua', 2),
+  script('lockExpire', 'lock-expire.lua', 2),
   script('lockList', 'lock-list.lua', 1),
   script('lockIndexDrop', 'lock-index-drop.lua', 1),
 ];
