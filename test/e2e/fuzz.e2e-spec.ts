@@ -11,7 +11,8 @@ import {
   requestOk,
   type TestSocket,
 } from '../support/client.js';
-import { ackCounter, getJson, open, rawEmit, refusedWith } from '../support/ops.js';
+import { ackCounter, getJson, open, refusedWith } from '../support/ops.js';
+import { mulberry32, owning, sendFuzz } from '../support/fuzz.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { changedKeys, keyspace } from '../support/redis-snapshot.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
@@ -69,23 +70,6 @@ const SETTINGS = {
   MAX_ROOMS_PER_SOCKET: String(MAX_ROOMS_PER_SOCKET),
   SOCKET_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
 };
-
-/** A deterministic PRNG, so a failing run can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** An object that really owns the key (a literal `{ __proto__: … }` sets the prototype). */
-const owning = (key: string, rest: Record<string, unknown>) => ({
-  ...rest,
-  ...(JSON.parse(`{"${key}":{"polluted":true}}`) as Record<string, unknown>),
-});
 
 const errorCode = (ack: Ack<unknown>): string | undefined => (ack.ok ? undefined : ack.error.code);
 
@@ -299,35 +283,7 @@ describe.each([
     ];
 
     const TOTAL = 3000;
-    const CHUNK = 200;
-    const replies = new Map<number, { sent: string; acks: unknown[] }>();
-    for (let start = 0; start < TOTAL; start += CHUNK) {
-      const waits: Promise<void>[] = [];
-      for (let n = start; n < Math.min(TOTAL, start + CHUNK); n++) {
-        const event = pick(names);
-        const args = pick(payloads)();
-        const sent = `${String(event).slice(0, 40)} ${JSON.stringify(args)?.slice(0, 160)}`;
-        waits.push(
-          new Promise((resolve) => {
-            const entry = { sent, acks: [] as unknown[] };
-            replies.set(
-              rawEmit(fuzzer, event, args, (reply) => {
-                entry.acks.push(reply);
-                resolve();
-              }),
-              entry,
-            );
-          }),
-        );
-      }
-      const unanswered = new Promise<void>((_resolve, reject) =>
-        setTimeout(() => {
-          const silent = [...replies.values()].filter((r) => r.acks.length === 0);
-          reject(new Error(`unanswered (seed ${seed}): ${silent.map((r) => r.sent).join('\n')}`));
-        }, 10_000).unref(),
-      );
-      await Promise.race([Promise.all(waits), unanswered]);
-    }
+    const replies = await sendFuzz(fuzzer, TOTAL, 200, () => [pick(names), pick(payloads)()], seed);
     requestsSent += TOTAL;
 
     const wrong = [...replies.values()].filter(({ acks }) => {

@@ -12,22 +12,12 @@ import {
   requestOk,
   type TestSocket,
 } from '../support/client.js';
-import { ackCounter, disconnection, getJson, open, rawEmit } from '../support/ops.js';
+import { ackCounter, disconnection, getJson, open } from '../support/ops.js';
+import { mulberry32, owning, sendFuzz, type FuzzReply } from '../support/fuzz.js';
 import { join, joinSeenBy, list } from './presence-helpers.js';
 
 const MAX_PAYLOAD = 4096;
 const ALLOWED_CODES = new Set(['BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED']);
-
-/** A deterministic PRNG, so a failing fuzz run can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const deepObject = (levels: number): unknown => {
   let value: unknown = { leaf: true };
@@ -43,12 +33,6 @@ const deepArray = (levels: number): unknown => {
   }
   return value;
 };
-/** An object that really owns the key (a literal `{ __proto__: … }` sets the prototype). */
-const owning = (key: string, rest: Record<string, unknown>) => ({
-  ...rest,
-  ...(JSON.parse(`{"${key}":{"polluted":true,"isAdmin":true}}`) as Record<string, unknown>),
-});
-
 describe('hostile input (memory engine)', () => {
   const sockets: TestSocket[] = [];
   let small: AppProcess;
@@ -258,33 +242,13 @@ describe('hostile input (memory engine)', () => {
       () => [{ channelType: 'room', channelName: roomId, items: [{ key: 'k', value: 1 }] }, junk()],
     ];
 
+    const next = (): [unknown, unknown[]] => [pick(names), pick(payloads)()];
     const TOTAL = 2100;
     const CHUNK = 150;
-    const replies = new Map<number, { sent: string; acks: unknown[] }>();
+    const replies = new Map<number, FuzzReply>();
     for (let start = 0; start < TOTAL; start += CHUNK) {
-      const waits: Promise<void>[] = [];
-      for (let n = start; n < Math.min(TOTAL, start + CHUNK); n++) {
-        const event = pick(names);
-        const args = pick(payloads)();
-        const sent = `${String(event).slice(0, 40)} ${JSON.stringify(args)?.slice(0, 120)}`;
-        waits.push(
-          new Promise((resolve) => {
-            const entry = { sent, acks: [] as unknown[] };
-            const ackId = rawEmit(fuzzer, event, args, (reply) => {
-              entry.acks.push(reply);
-              resolve();
-            });
-            replies.set(ackId, entry);
-          }),
-        );
-      }
-      const unanswered = new Promise<void>((_resolve, reject) =>
-        setTimeout(
-          () => reject(new Error(`requests unanswered after 10 s (seed ${seed})`)),
-          10_000,
-        ).unref(),
-      );
-      await Promise.race([Promise.all(waits), unanswered]);
+      const chunk = await sendFuzz(fuzzer, Math.min(CHUNK, TOTAL - start), CHUNK, next, seed);
+      chunk.forEach((reply, ackId) => replies.set(ackId, reply));
       // the other client is served throughout
       expect((await requestOk<ListResult>(keeper, 'presence:list', { roomId })).members).toEqual(
         before,
