@@ -13,6 +13,8 @@ import {
 import { covers, SessionFences } from './session-fences.js';
 
 const SESSION_END = 'presence:session-end';
+/** Superseded sessions a socket remembers (oldest forgotten first): enough for any client. */
+const MAX_SUPERSEDED = 64;
 
 type SessionRef = Pick<JoinedConn, 'roomId' | 'connId' | 'epoch'>;
 
@@ -52,6 +54,7 @@ export class SessionRegistry {
     const held = socket.data.joined.get(key);
     if (!held || held.epoch <= session.epoch) {
       socket.data.joined.set(key, session);
+      socket.data.superseded?.delete(key);
     }
     const sockets = this.holders.get(key) ?? new Set<AppSocket>();
     this.holders.set(key, sockets.add(socket));
@@ -68,25 +71,25 @@ export class SessionRegistry {
   }
 
   /**
-   * A heartbeat refreshes only the session this socket holds. Not held: the connection is
-   * gone (NOT_JOINED), another user's (FORBIDDEN), or held by a newer session (STALE_EPOCH).
+   * A heartbeat refreshes only a session this socket holds (storage then fences its
+   * epoch). Not held: the connection is gone or this socket never joined it (NOT_JOINED:
+   * join again with the same connId, which resumes it when it is still there), the connId
+   * is another user's (FORBIDDEN), or a newer session took this socket's one over
+   * (STALE_EPOCH: stop using it).
    */
   async assertHolds(socket: AppSocket, ref: SessionRef): Promise<void> {
-    const held = socket.data.joined.get(joinedKey(ref.roomId, ref.connId));
-    if (held?.epoch === ref.epoch) {
+    const key = joinedKey(ref.roomId, ref.connId);
+    if (socket.data.joined.has(key)) {
       return;
     }
-    if (held) {
-      throw new AppError(ErrorCode.STALE_EPOCH, 'not the epoch of the session this socket holds');
-    }
     const member = (await this.engine.list(ref.roomId)).find((m) => m.connId === ref.connId);
-    if (!member) {
-      throw new AppError(ErrorCode.NOT_JOINED, 'not joined: join the room again');
-    }
-    if (member.userId !== socket.data.userId) {
+    if (member && member.userId !== socket.data.userId) {
       throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');
     }
-    throw new AppError(ErrorCode.STALE_EPOCH, 'a newer session of this connId exists: join again');
+    if (member && socket.data.superseded?.has(key)) {
+      throw new AppError(ErrorCode.STALE_EPOCH, 'a newer session of this connId exists');
+    }
+    throw new AppError(ErrorCode.NOT_JOINED, 'not joined on this socket: join the room again');
   }
 
   /**
@@ -95,6 +98,10 @@ export class SessionRegistry {
    */
   refused(socket: AppSocket, ref: SessionRef, err: unknown): never {
     const code = err instanceof AppError ? err.code : undefined;
+    const key = joinedKey(ref.roomId, ref.connId);
+    if (code === ErrorCode.STALE_EPOCH && socket.data.joined.get(key)?.epoch === ref.epoch) {
+      this.supersede(socket, key);
+    }
     if (code === ErrorCode.STALE_EPOCH || code === ErrorCode.NOT_JOINED) {
       this.forget(socket, ref.roomId, ref.connId, ref.epoch);
     }
@@ -124,8 +131,20 @@ export class SessionRegistry {
     for (const socket of [...(this.holders.get(key) ?? [])]) {
       const held = socket.data.joined.get(key);
       if (held && covers(end, held)) {
+        if (end.kind === 'superseded') {
+          this.supersede(socket, key);
+        }
         this.drop(socket, held);
       }
+    }
+  }
+
+  /** Remembers that a newer session took this socket's one, so its heartbeats are stale. */
+  private supersede(socket: AppSocket, key: string): void {
+    const superseded = (socket.data.superseded ??= new Set());
+    superseded.add(key);
+    if (superseded.size > MAX_SUPERSEDED) {
+      superseded.delete(superseded.values().next().value as string);
     }
   }
 

@@ -19,6 +19,8 @@ export interface SocketData {
   tokenExp: number;
   /** The sessions this socket holds, keyed by joinedKey(roomId, connId). */
   joined: Map<string, JoinedConn>;
+  /** Sessions of this socket that a newer session took over (joinedKey); made when needed. */
+  superseded?: Set<string>;
 }
 
 /**

@@ -252,13 +252,13 @@ describe('presence (memory engine)', () => {
       expect((await list(alice, roomId)).members[0].state).toEqual({ v: 1 });
     });
 
-    it("answers STALE_EPOCH to another socket of the same user, even with the session's epoch", async () => {
+    it('answers NOT_JOINED to another socket of the same user until it joins (a resume), and changes nothing', async () => {
       const roomId = newRoom();
       const phone = await open(app, 'alice');
       const s = await join(phone, { roomId, connId: 'alice-1', state: { v: 1 } });
       const tablet = await open(app, 'alice');
       const ack = await heartbeat(tablet, { roomId, connId: 'alice-1', epoch: s.epoch, state: {} });
-      expect(ack).toEqual({ ok: false, error: expect.objectContaining({ code: 'STALE_EPOCH' }) });
+      expect(ack).toEqual({ ok: false, error: expect.objectContaining({ code: 'NOT_JOINED' }) });
       expect((await list(phone, roomId)).members[0].state).toEqual({ v: 1 });
       expect(await heartbeat(phone, { roomId, connId: 'alice-1', epoch: s.epoch })).toEqual({
         ok: true,
