@@ -12,8 +12,11 @@ import {
   requestOk,
   untilRecorded,
   type TestSocket,
+  connect,
+  refusedWith,
+  type ConnectOptions,
 } from '../support/client.js';
-import { disconnection, open, rawFrame, refusedWith, type OpenOptions } from '../support/ops.js';
+import { disconnection, rawFrame } from '../support/ops.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { foreignToken } from '../support/tokens.js';
 import { join, list } from './presence-helpers.js';
@@ -24,7 +27,7 @@ const FAULT_PRELOAD = pathToFileURL(
 ).href;
 
 /** Handshake headers as the outermost of TRUST_PROXY=1 proxies would send them. */
-const via = (forwarded: string): OpenOptions => ({
+const via = (forwarded: string): ConnectOptions => ({
   extraHeaders: { 'X-Forwarded-For': forwarded },
 });
 
@@ -33,8 +36,8 @@ describe('network edges', () => {
   const apps: Record<string, AppProcess> = {};
   let redis: RedisServer;
 
-  const openOn = async (app: AppProcess, userId: string, options: OpenOptions = {}) => {
-    const socket = await open(app.url, userId, options);
+  const openOn = async (app: AppProcess, userId: string, options: ConnectOptions = {}) => {
+    const socket = await connect(app.url, userId, options);
     sockets.push(socket);
     return socket;
   };
@@ -52,7 +55,7 @@ describe('network edges', () => {
     };
     const started = await Promise.all(Object.values(settings).map((s) => AppProcess.start(s)));
     Object.keys(settings).forEach((name, i) => (apps[name] = started[i]));
-  });
+  }, 60_000); // five servers start at once: slow on a loaded 2-core machine
 
   afterEach(async () => {
     await closeAndWait(...sockets.splice(0));
@@ -96,7 +99,7 @@ describe('network edges', () => {
         const player = await openOn(app, `player-${name}`, via('203.0.113.1'));
         await join(player, { roomId, connId: `player-${name}-1` });
         for (let n = 0; n < 10; n++) {
-          await closeAndWait(await open(app.url, `player-${name}`, via('203.0.113.1')));
+          await closeAndWait(await connect(app.url, `player-${name}`, via('203.0.113.1')));
         }
 
         // away counts as present: the lost transport's owner comes back through the wave
@@ -104,7 +107,7 @@ describe('network edges', () => {
         await join(away, { roomId, connId: `away-${name}-1` });
         await dropTransport(away);
         for (let n = 0; n < 9; n++) {
-          await closeAndWait(await open(app.url, `away-${name}`, via('203.0.113.2')));
+          await closeAndWait(await connect(app.url, `away-${name}`, via('203.0.113.2')));
         }
         const back = await openOn(app, `away-${name}`, via('203.0.113.2'));
         expect((await join(back, { roomId, connId: `away-${name}-1` })).resumed).toBe(true);
@@ -129,9 +132,13 @@ describe('network edges', () => {
   });
 
   /** 'ok' for an accepted handshake (closed again at once), else the refusal's code. */
-  async function outcome(app: AppProcess, userId: string, options: OpenOptions): Promise<string> {
+  async function outcome(
+    app: AppProcess,
+    userId: string,
+    options: ConnectOptions,
+  ): Promise<string> {
     try {
-      await closeAndWait(await open(app.url, userId, options));
+      await closeAndWait(await connect(app.url, userId, options));
       return 'ok';
     } catch (err) {
       return (err as Error).message;

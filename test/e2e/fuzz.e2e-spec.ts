@@ -10,8 +10,9 @@ import {
   request,
   requestOk,
   type TestSocket,
+  refusedWith,
 } from '../support/client.js';
-import { ackCounter, getJson, open, refusedWith } from '../support/ops.js';
+import { ackCounter, getJson } from '../support/ops.js';
 import { mulberry32, owning, sendFuzz } from '../support/fuzz.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { changedKeys, keyspace } from '../support/redis-snapshot.js';
@@ -547,7 +548,7 @@ describe.each([
 
   const handshake = async (forwarded: string): Promise<string> => {
     try {
-      const socket = await open(app.url, 'xff-user', {
+      const socket = await connect(app.url, 'xff-user', {
         extraHeaders: { 'X-Forwarded-For': forwarded },
       });
       await closeAndWait(socket);

@@ -12,7 +12,7 @@ import {
   requestOk,
   type TestSocket,
 } from '../support/client.js';
-import { ackCounter, disconnection, getJson, open } from '../support/ops.js';
+import { ackCounter, disconnection, getJson } from '../support/ops.js';
 import { mulberry32, owning, sendFuzz, type FuzzReply } from '../support/fuzz.js';
 import { join, joinSeenBy, list } from './presence-helpers.js';
 
@@ -41,9 +41,9 @@ describe('hostile input (memory engine)', () => {
   const openOn = async (
     app: AppProcess,
     userId: string,
-    options: Parameters<typeof open>[2] = {},
+    options: Parameters<typeof connect>[2] = {},
   ) => {
-    const socket = await open(app.url, userId, options);
+    const socket = await connect(app.url, userId, options);
     sockets.push(socket);
     return socket;
   };
@@ -68,7 +68,7 @@ describe('hostile input (memory engine)', () => {
   /** Joins a keeper and a victim to `roomId`; returns both. */
   async function roomWithVictim(
     roomId: string,
-    victimOptions: Parameters<typeof open>[2],
+    victimOptions: Parameters<typeof connect>[2],
   ): Promise<[TestSocket, TestSocket]> {
     const keeper = await openOn(small, `keeper-${roomId}`);
     await join(keeper, { roomId, connId: `keeper-${roomId}` });

@@ -1,14 +1,15 @@
 import type { ListResult } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
-import { closeAndWait, request, requestOk, type TestSocket } from '../support/client.js';
 import {
-  connectEventually,
-  disconnection,
-  getJson,
-  open,
+  closeAndWait,
+  request,
+  requestOk,
+  type TestSocket,
+  connect,
   refusedWith,
   type RefusalError,
-} from '../support/ops.js';
+} from '../support/client.js';
+import { connectEventually, disconnection, getJson } from '../support/ops.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { foreignToken } from '../support/tokens.js';
 import { join } from './presence-helpers.js';
@@ -39,7 +40,7 @@ describe('rate limits and load control', () => {
   const apps: Record<string, AppProcess> = {};
 
   const openOn = async (app: AppProcess, userId: string, options = {}) => {
-    const socket = await open(app.url, userId, options);
+    const socket = await connect(app.url, userId, options);
     sockets.push(socket);
     return socket;
   };
@@ -118,7 +119,7 @@ describe('rate limits and load control', () => {
       const app = apps.instance;
       await untilConnections(app, 0);
       const attempts = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, n) => open(app.url, `race-${n}`)),
+        Array.from({ length: 20 }, (_, n) => connect(app.url, `race-${n}`)),
       );
       const connected = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
       sockets.push(...connected);

@@ -8,8 +8,9 @@ import {
   record,
   untilRecorded,
   type TestSocket,
+  refusedWith,
 } from '../support/client.js';
-import { ackCounter, disconnection, getJson, refusedWith } from '../support/ops.js';
+import { ackCounter, disconnection, getJson } from '../support/ops.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { join, joinSeenBy, list } from './presence-helpers.js';
 

@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
   Ack,
   ClientToServerEvents,
@@ -10,19 +10,36 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-/** Connects as `userId` (or with an explicit token) over websocket; resolves once connected. */
+export interface ConnectOptions {
+  token?: string;
+  /** Sent with the websocket upgrade (e.g. Origin, X-Forwarded-For). */
+  extraHeaders?: Record<string, string>;
+  /** Offer permessage-deflate (socket.io-client's default) or not. */
+  perMessageDeflate?: boolean;
+}
+
+export type RefusalError = Error & { data?: { code: string; message: string } };
+
+/**
+ * Connects as `userId` (or with an explicit token) over websocket, with headers and
+ * compression under the test's control; resolves once connected.
+ */
 export async function connect(
   url: string,
   userId: string,
-  options: { token?: string } = {},
+  options: ConnectOptions = {},
 ): Promise<TestSocket> {
   const token = options.token ?? (await tokenFor(userId));
-  const socket: TestSocket = io(url, {
+  const settings: Record<string, unknown> = {
     auth: { token },
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-  });
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+    // socket.io-client offers permessage-deflate (threshold 1 KiB) unless told `false`
+    ...(options.perMessageDeflate === false ? { perMessageDeflate: false } : {}),
+  };
+  const socket = io(url, settings as Partial<ManagerOptions & SocketOptions>) as TestSocket;
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => {
@@ -33,11 +50,23 @@ export async function connect(
   return socket;
 }
 
-/** The `connect_error` a refused handshake gets. */
-export async function refusal(
+/** The `connect_error` of a handshake that must be refused (fails if it is accepted). */
+export async function refusedWith(
   url: string,
-  auth: Record<string, unknown>,
-): Promise<Error & { data?: { code: string; message: string } }> {
+  userId: string,
+  options: ConnectOptions = {},
+): Promise<RefusalError> {
+  try {
+    const socket = await connect(url, userId, options);
+    socket.close();
+  } catch (err) {
+    return err as RefusalError;
+  }
+  throw new Error(`handshake of ${userId} was accepted`);
+}
+
+/** The `connect_error` a refused handshake gets. */
+export async function refusal(url: string, auth: Record<string, unknown>): Promise<RefusalError> {
   const socket = io(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
   try {
     return await new Promise((resolve, reject) => {

@@ -1,76 +1,20 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { AppProcess } from './app.js';
-import type { TestSocket } from './client.js';
-import { tokenFor } from './tokens.js';
+import { connect, type ConnectOptions, type TestSocket } from './client.js';
 
 /** Helpers for the operations suites (metrics, health, limits, shutdown, hostile input). */
-
-export interface OpenOptions {
-  token?: string;
-  /** Sent with the websocket upgrade (e.g. Origin, X-Forwarded-For). */
-  extraHeaders?: Record<string, string>;
-  /** Offer permessage-deflate (socket.io-client's default) or not. */
-  perMessageDeflate?: boolean;
-}
-
-export type RefusalError = Error & { data?: { code: string; message: string } };
-
-/** Connects like connect(), with headers and compression under the test's control. */
-export async function open(
-  url: string,
-  userId: string,
-  options: OpenOptions = {},
-): Promise<TestSocket> {
-  const token = options.token ?? (await tokenFor(userId));
-  const settings: Record<string, unknown> = {
-    auth: { token },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
-    // socket.io-client offers permessage-deflate (threshold 1 KiB) unless told `false`
-    ...(options.perMessageDeflate === false ? { perMessageDeflate: false } : {}),
-  };
-  const socket = io(
-    url,
-    settings as Partial<ManagerOptions & SocketOptions>,
-  ) as unknown as TestSocket;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-  return socket;
-}
-
-/** The `connect_error` of a handshake that must be refused (fails if it is accepted). */
-export async function refusedWith(
-  url: string,
-  userId: string,
-  options: OpenOptions = {},
-): Promise<RefusalError> {
-  try {
-    const socket = await open(url, userId, options);
-    socket.close();
-  } catch (err) {
-    return err as RefusalError;
-  }
-  throw new Error(`handshake of ${userId} was accepted`);
-}
 
 /** Tries to connect until accepted (the server frees a slot once it notices a close). */
 export async function connectEventually(
   url: string,
   userId: string,
-  options: OpenOptions = {},
+  options: ConnectOptions = {},
   timeoutMs = 5000,
 ): Promise<TestSocket> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await open(url, userId, options);
+      return await connect(url, userId, options);
     } catch (err) {
       if (Date.now() > deadline) {
         throw err;
