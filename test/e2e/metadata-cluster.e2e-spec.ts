@@ -1,9 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type {
-  Ack,
-  ChannelRef,
   LockEvent,
   MetadataEvent,
   MetadataSnapshot,
@@ -21,6 +18,13 @@ import {
   untilRecorded,
   type TestSocket,
 } from '../support/client.js';
+import {
+  counterOf,
+  increments,
+  newStats,
+  realTimeViolations,
+  summary,
+} from '../support/linearizability.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import {
   acquire,
@@ -42,7 +46,6 @@ const EXPIRY_ANNOUNCED_MS = REAPER_INTERVAL_MS + 1000 + 1500;
 /** Default presence timings (TTL 30 s): nobody expires while a test runs, no heartbeats needed. */
 const ENV = { ...NO_RATE_LIMITS, REAPER_INTERVAL_MS: String(REAPER_INTERVAL_MS) };
 /** Answers a write may get under contention or storage trouble; the client re-reads and retries. */
-const RETRYABLE = new Set(['REVISION_CONFLICT', 'BUSY', 'UNAVAILABLE']);
 
 let roomCounter = 0;
 const newRoom = () => `mcroom-${++roomCounter}`;
@@ -54,150 +57,6 @@ async function startPair(redis: RedisServer): Promise<[AppProcess, AppProcess]> 
   const options = { redisUrl: redis.url, prefix: uniquePrefix(), env: ENV };
   const [a, b] = await Promise.all([AppProcess.start(options), AppProcess.start(options)]);
   return [a, b];
-}
-
-interface Commit {
-  writer: number;
-  value: number;
-  revision: number;
-  majorRevision: number;
-  sentAt: number;
-  receivedAt: number;
-  /** metadata:set requests this increment took, the successful one included. */
-  attempts: number;
-}
-
-interface RunStats {
-  commits: Commit[];
-  conflicts: number;
-  busy: number;
-  unavailable: number;
-  /** Acks that never came (a protocol violation: every request gets exactly one ack). */
-  timeouts: number;
-  /** Failed reads (UNAVAILABLE) before a write could be attempted. */
-  readFailures: number;
-  unexpected: string[];
-}
-
-const counterOf = (items: { key: string; value: unknown; revision: number }[]) =>
-  items.find((item) => item.key === 'counter') as { value: number; revision: number } | undefined;
-
-/**
- * `writer` increments `counter` `times` by read-modify-write with the read revision,
- * re-reading after every refused or uncertain write, until `deadline`.
- */
-async function increments(
-  socket: TestSocket,
-  writer: number,
-  channel: ChannelRef,
-  times: number,
-  stats: RunStats,
-  deadline: number,
-): Promise<void> {
-  let done = 0;
-  let attempts = 0;
-  while (done < times) {
-    if (Date.now() > deadline) {
-      throw new Error(`writer ${writer} made ${done}/${times} increments before the deadline`);
-    }
-    let read: Ack<MetadataSnapshot>;
-    try {
-      read = await request<MetadataSnapshot>(socket, 'metadata:get', channel, 10_000);
-    } catch {
-      stats.timeouts++;
-      continue;
-    }
-    if (!read.ok) {
-      if (read.error.code !== 'UNAVAILABLE') {
-        stats.unexpected.push(`get: ${read.error.code} ${read.error.message}`);
-      }
-      stats.readFailures++;
-      continue;
-    }
-    const current = counterOf(read.data.items);
-    if (!current) {
-      throw new Error('counter missing');
-    }
-    attempts++;
-    const sentAt = performance.now();
-    let ack: Ack<MetadataWriteResult>;
-    try {
-      ack = await request<MetadataWriteResult>(
-        socket,
-        'metadata:set',
-        {
-          ...channel,
-          items: [{ key: 'counter', value: current.value + 1, revision: current.revision }],
-        },
-        10_000,
-      );
-    } catch {
-      stats.timeouts++;
-      continue;
-    }
-    const receivedAt = performance.now();
-    if (ack.ok) {
-      const written = counterOf(ack.data.items);
-      if (!written) {
-        throw new Error('counter missing from a write ack');
-      }
-      stats.commits.push({
-        writer,
-        value: written.value,
-        revision: written.revision,
-        majorRevision: ack.data.majorRevision,
-        sentAt,
-        receivedAt,
-        attempts,
-      });
-      attempts = 0;
-      done++;
-    } else if (RETRYABLE.has(ack.error.code)) {
-      if (ack.error.code === 'REVISION_CONFLICT') stats.conflicts++;
-      if (ack.error.code === 'BUSY') stats.busy++;
-      if (ack.error.code === 'UNAVAILABLE') stats.unavailable++;
-    } else {
-      stats.unexpected.push(`set: ${ack.error.code} ${ack.error.message}`);
-    }
-  }
-}
-
-const newStats = (): RunStats => ({
-  commits: [],
-  conflicts: 0,
-  busy: 0,
-  unavailable: 0,
-  timeouts: 0,
-  readFailures: 0,
-  unexpected: [],
-});
-
-/** Pairs (x, y) where x's ack came before y was sent, yet y committed the lower revision. */
-function realTimeViolations(commits: Commit[]): string[] {
-  const violations: string[] = [];
-  for (const x of commits) {
-    for (const y of commits) {
-      if (x.receivedAt < y.sentAt && x.revision >= y.revision) {
-        violations.push(`rev ${x.revision} acked before rev ${y.revision} was sent`);
-      }
-    }
-  }
-  return violations;
-}
-
-function summary(label: string, stats: RunStats, ms: number, metrics: string[]): string {
-  const attempts = stats.commits.map((c) => c.attempts).sort((x, y) => x - y);
-  const total = attempts.reduce((sum, n) => sum + n, 0);
-  const pct = (p: number) =>
-    attempts[Math.min(attempts.length - 1, Math.floor(p * attempts.length))];
-  return [
-    `${label}: ${stats.commits.length} commits in ${ms} ms`,
-    `metadata:set requests ${total}, attempts per commit mean ${(total / attempts.length).toFixed(2)}` +
-      ` p50 ${pct(0.5)} p90 ${pct(0.9)} p99 ${pct(0.99)} max ${attempts[attempts.length - 1]}`,
-    `client retries: REVISION_CONFLICT ${stats.conflicts}, BUSY ${stats.busy}, UNAVAILABLE ${stats.unavailable}` +
-      `, failed reads ${stats.readFailures}, ack timeouts ${stats.timeouts}`,
-    ...metrics,
-  ].join('\n  ');
 }
 
 /** Server-side transaction retries, as each process's /metrics reports them (if it does). */
