@@ -4,6 +4,7 @@ import type { ChannelLock } from '../metadata.engine.js';
 import { untilDefinite, newRequestId } from './in-doubt.js';
 import { channelDoneKey, channelKeys, lockExpiryKey, parseLockExpiryMember } from './keys.js';
 import { DONE_LIFETIME_MS } from './redis-locks.js';
+import { redisTimeMs } from './replies.js';
 
 /** A lock index entry due for a visit: the member, its score as read, what it names. */
 interface DueEntry {
@@ -70,8 +71,7 @@ export class RedisLockSweep {
 
   /** Index entries whose expiry has passed on the Redis clock; unreadable ones are dropped. */
   private async dueEntries(max: number): Promise<DueEntry[]> {
-    const [sec, usec] = await this.redis.time();
-    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    const now = redisTimeMs(await this.redis.time());
     const flat = await this.redis.zrangebyscore(
       this.index,
       '-inf',

@@ -6,6 +6,7 @@ import type { TxConnection } from '../../redis/tx-connection.js';
 import type { WriteCommand, WriteOutcome } from '../metadata.engine.js';
 import { planWrite, sortedItems, type ChannelState, type PlannedWrite } from '../metadata-rules.js';
 import type { ChannelKeys } from './keys.js';
+import { redisTimeMs } from './replies.js';
 
 /** The `meta` hash field of majorRevision; items live in `i:<key>` fields. */
 const MAJOR_FIELD = 'major';
@@ -117,10 +118,9 @@ async function readWatched(
     pipeline.hget(keys.locks, lockName);
   }
   const [, hash, time, lockJson] = replyValues(await pipeline.exec());
-  const [sec, usec] = time as [string, string];
   return {
     state: parseChannel(hash as Record<string, string>),
-    now: Number(sec) * 1000 + Math.floor(Number(usec) / 1000),
+    now: redisTimeMs(time as [string, string]),
     lock: typeof lockJson === 'string' ? (JSON.parse(lockJson) as StoredLock) : undefined,
   };
 }
