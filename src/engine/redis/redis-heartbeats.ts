@@ -7,8 +7,9 @@ import { applyStateOps } from '../state-ops.js';
 import { isInDoubt, newRequestId, untilDefinite } from './in-doubt.js';
 import { presenceDoneKey, presenceKeyList } from './keys.js';
 import {
+  OUTDATED,
   refreshCall,
-  refreshEntries,
+  refreshOutcomes,
   unchangedByRoom,
   type BatchCall,
 } from './redis-heartbeat-batch.js';
@@ -54,10 +55,9 @@ export class RedisHeartbeats {
     const plans = cmds.map((cmd) =>
       this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch)),
     );
+    const bases = plans.map((plan) => plan.base);
     const calls: BatchCall[] = [
-      ...unchangedByRoom(cmds).map((indexes) =>
-        refreshCall(this.prefix, cmds, indexes, (i) => plans[i].base?.hash ?? ''),
-      ),
+      ...unchangedByRoom(cmds).map((indexes) => refreshCall(this.prefix, cmds, indexes, bases)),
       ...cmds.flatMap((cmd, i) =>
         cmd.ops.length > 0 ? [{ indexes: [i], refresh: false, args: plans[i].args }] : [],
       ),
@@ -74,7 +74,7 @@ export class RedisHeartbeats {
       calls.map(async (call, k) => {
         const [err, reply] = replies[k] ?? [new Error('missing pipeline reply')];
         const answers = call.refresh
-          ? await this.refreshed(cmds, plans, call, err, reply)
+          ? await this.refreshed(cmds, bases, call, err, reply)
           : [await this.answered(cmds[call.indexes[0]], plans[call.indexes[0]], err, reply)];
         call.indexes.forEach((i, n) => (results[i] = answers[n]));
       }),
@@ -85,24 +85,26 @@ export class RedisHeartbeats {
   /** The outcomes of one refresh call; sent again when it did not run or may not have. */
   private async refreshed(
     cmds: HeartbeatCommand[],
-    plans: HeartbeatPlan[],
+    bases: (HashedState | undefined)[],
     call: BatchCall,
     err: Error | null,
     reply: unknown,
   ): Promise<(HeartbeatOutcome | Error)[]> {
-    let entries: unknown[];
+    let answers: (HeartbeatOutcome | Error | typeof OUTDATED)[];
     try {
       if (err && !isNoScript(err) && !isInDoubt(err)) {
         throw err;
       }
       const definite = err ? await this.sendRefresh(call) : reply;
-      entries = refreshEntries(definite, call.indexes.length);
+      answers = refreshOutcomes(definite, cmds, call.indexes, bases);
     } catch (failure) {
       return call.indexes.map(() => toAppError(failure));
     }
     return Promise.all(
-      call.indexes.map((i, n) =>
-        this.settle(cmds[i], plans[i], entries[n]).catch((failure) => toAppError(failure)),
+      answers.map(async (answer, n) =>
+        answer === OUTDATED
+          ? this.one(cmds[call.indexes[n]]).catch((failure) => toAppError(failure))
+          : answer,
       ),
     );
   }
