@@ -224,9 +224,9 @@ export function describePresenceEngineContract(
 
       it('heartbeatMany answers a mixed batch over several rooms, each command its own', async () => {
         const session = async (roomId: string, connId: string, state: JsonObject = {}) => {
-          const userId = `u-${connId}`;
-          const joined = await engine.join(joinCmd({ roomId, connId, userId, state }));
-          return { cmd: beat(joined.epoch, [], { roomId, connId, userId }), joined };
+          const at = { roomId, connId, userId: `u-${connId}`, ttlMs: LONG_TTL_MS };
+          const joined = await engine.join(joinCmd({ ...at, state }));
+          return { cmd: beat(joined.epoch, [], at), joined };
         };
         const [a, b, c, d, e, f] = await Promise.all([
           session('r1', 'a', { n: 1 }),
