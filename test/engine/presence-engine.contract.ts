@@ -2,6 +2,7 @@ import { AppError } from '../../src/common/errors/app-error.js';
 import type { JsonObject, Member } from '../../src/common/protocol/index.js';
 import type {
   HeartbeatCommand,
+  HeartbeatOutcome,
   JoinCommand,
   PresenceEngine,
   StateOp,
@@ -219,6 +220,60 @@ export function describePresenceEngineContract(
         expect(results[2]).toMatchObject({ code: 'NOT_JOINED' });
         expect(results[3]).toMatchObject({ changed: true, member: { state: { b: 2 } } });
         expect(results[1]).toBeInstanceOf(AppError);
+      });
+
+      it('heartbeatMany answers a mixed batch over several rooms, each command its own', async () => {
+        const session = async (roomId: string, connId: string, state: JsonObject = {}) => {
+          const at = { roomId, connId, userId: `u-${connId}`, ttlMs: LONG_TTL_MS };
+          const joined = await engine.join(joinCmd({ ...at, state }));
+          return { cmd: beat(joined.epoch, [], at), joined };
+        };
+        const [a, b, c, d, e, f] = await Promise.all([
+          session('r1', 'a', { n: 1 }),
+          session('r1', 'b', { n: 2 }),
+          session('r1', 'c'),
+          session('r2', 'd', { n: 4 }),
+          session('r2', 'e'),
+          session('r3', 'f', { n: 6 }),
+        ]);
+        await engine.leave({ roomId: 'r2', connId: 'e', userId: 'u-e' });
+        await h.advance(5);
+        const results = await engine.heartbeatMany([
+          a.cmd,
+          { ...b.cmd, ops: [{ statePatch: { m: 2 } }] },
+          { ...c.cmd, epoch: c.cmd.epoch - 1 },
+          d.cmd,
+          { ...d.cmd, userId: 'u-a' },
+          e.cmd,
+          f.cmd,
+          { ...f.cmd, connId: 'never' },
+        ]);
+        const codes = results.map((r) => (r instanceof AppError ? r.code : 'ok'));
+        expect(codes).toStrictEqual([
+          ...['ok', 'ok', 'STALE_EPOCH', 'ok'],
+          ...['FORBIDDEN', 'NOT_JOINED', 'ok', 'NOT_JOINED'],
+        ]);
+        const changed = results.map((r) => !(r instanceof Error) && r.changed);
+        expect(changed).toStrictEqual([false, true, false, false, false, false, false, false]);
+        const refreshed = [
+          [results[0], a],
+          [results[3], d],
+          [results[6], f],
+        ] as const;
+        for (const [outcome, { joined }] of refreshed) {
+          const { member, expiresAt } = outcome as HeartbeatOutcome;
+          expect(member).toStrictEqual({ ...joined.member, lastSeenAt: member.lastSeenAt });
+          expect(member.lastSeenAt).toBeGreaterThan(joined.member.lastSeenAt);
+          expect(expiresAt).toBeGreaterThan(joined.expiresAt);
+        }
+        expect(results[1]).toMatchObject({ member: { connId: 'b', state: { n: 2, m: 2 } } });
+        const r1 = await engine.list('r1');
+        expect(r1.map((m) => [m.connId, m.state])).toStrictEqual([
+          ['a', { n: 1 }],
+          ['b', { n: 2, m: 2 }],
+          ['c', {}],
+        ]);
+        expect((await engine.list('r2')).map((m) => m.connId)).toStrictEqual(['d']);
       });
     });
 

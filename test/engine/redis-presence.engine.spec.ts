@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import type { StateOp } from '../../src/engine/presence.engine.js';
 import { activeRoomsKey, presenceKeyList } from '../../src/engine/redis/keys.js';
 import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
@@ -26,6 +27,15 @@ function engineOn(prefix: string): { engine: RedisPresenceEngine; client: Redis 
   const client = new Redis(server.url, { commandTimeout: 2000, lazyConnect: false });
   clients.push(client);
   return { engine: new RedisPresenceEngine(client, { prefix, commandTimeoutMs: 2000 }), client };
+}
+
+/** Calls per command from INFO commandstats (`cmdstat_<name>:calls=<n>,...`). */
+function commandCalls(info: string): Map<string, number> {
+  const calls = new Map<string, number>();
+  for (const [, name, count] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(name, Number(count));
+  }
+  return calls;
 }
 
 function redisHarness(): Promise<EngineHarness> {
@@ -112,6 +122,67 @@ describe('RedisPresenceEngine across processes', () => {
     await engine.join({ ...join, connId: 'short', userId: 'u2' });
     const ttls = await Promise.all(presenceKeyList(prefix, 'r1').map((key) => client.pttl(key)));
     ttls.forEach((ttl) => expect(ttl).toBeGreaterThan(60_000));
+  });
+
+  it('runs an unchanged heartbeat as six commands, room expiry pushed only when due', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client } = engineOn(prefix);
+    await engine.ready();
+    const ttlMs = 60_000; // long: no expiry on a loaded machine between the calls
+    const joined = { ...join, connId: 'c1', userId: 'u1', ttlMs };
+    const { epoch } = await engine.join(joined);
+    const cmd = { roomId: 'r1', connId: 'c1', userId: 'u1', epoch, ttlMs, ops: [] };
+    await engine.heartbeat(cmd);
+    await client.config('RESETSTAT');
+    await engine.heartbeat(cmd);
+    const calls = commandCalls(String(await client.info('commandstats')));
+    ['config|resetstat', 'info'].forEach((admin) => calls.delete(admin));
+    const expected = { evalsha: 1, time: 1, hget: 1, zscore: 1, hset: 1, zadd: 1, pttl: 1 };
+    expect(Object.fromEntries(calls)).toStrictEqual(expected);
+    const ttls = await Promise.all(presenceKeyList(prefix, 'r1').map((key) => client.pttl(key)));
+    ttls.forEach((ttl) => expect(ttl).toBeGreaterThan(2 * ttlMs - 1000));
+  });
+
+  it('refreshes a batch with one call per room; a state change takes its own call', async () => {
+    const { engine, client } = engineOn(uniquePrefix());
+    await engine.ready();
+    const beats = [];
+    for (let i = 0; i < 30; i++) {
+      const cmd = { ...join, roomId: `r${i % 3}`, connId: `c${i}`, userId: `u${i}`, ttlMs: 60_000 };
+      const { epoch } = await engine.join({ ...cmd, state: { i } });
+      beats.push({ ...cmd, epoch, ops: [] as StateOp[] });
+    }
+    beats[0].ops = [{ statePatch: { changed: true } }];
+    beats[1].ops = [{ statePatch: { i: 1 } }];
+    await client.config('RESETSTAT');
+    const results = await engine.heartbeatMany(beats);
+    const calls = commandCalls(String(await client.info('commandstats')));
+    expect(results.map((r) => !(r instanceof Error) && r.changed)).toStrictEqual(
+      beats.map((_, i) => i === 0),
+    );
+    // ioredis sends a script's first call in a pipeline as EVAL, later ones as EVALSHA.
+    expect((calls.get('eval') ?? 0) + (calls.get('evalsha') ?? 0)).toBe(3 + 2);
+    expect(calls.get('time')).toBe(3 + 2);
+    expect(calls.get('hmget')).toBe(3);
+    expect(calls.get('zadd')).toBe(3 + 2);
+    expect(calls.get('hget')).toBe(2); // the meta of the two with ops: no state is read
+  });
+
+  it('returns the stored state to an engine that has not seen it, without rewriting it', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [engineOn(prefix).engine, engineOn(prefix).engine];
+    const one = await a.join({ ...join, connId: 'c1', userId: 'u1', state: { x: [1] } });
+    const two = await a.join({ ...join, roomId: 'r2', connId: 'c2', userId: 'u2' });
+    const beat = { roomId: 'r1', connId: 'c1', userId: 'u1', ttlMs: TTL_MS, ops: [] };
+    const results = await b.heartbeatMany([
+      { ...beat, epoch: one.epoch },
+      { ...beat, roomId: 'r2', connId: 'c2', userId: 'u2', epoch: two.epoch },
+    ]);
+    expect(results).toMatchObject([
+      { changed: false, member: { state: { x: [1] } } },
+      { changed: false, member: { state: {} } },
+    ]);
+    expect((await a.list('r1'))[0].state).toStrictEqual({ x: [1] });
   });
 
   it('answers UNAVAILABLE when Redis does not answer in time', async () => {

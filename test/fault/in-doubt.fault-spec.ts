@@ -112,6 +112,20 @@ describe('in-doubt presence writes (real redis-server, production command client
     expect((await engine.list('r1'))[0].state).toStrictEqual({ n: 1 });
   });
 
+  it('answers every heartbeat of a room refresh whose reply was lost, each its own', async () => {
+    const one = await engine.join(joinCmd({ state: { n: 1 } }));
+    const two = await engine.join(joinCmd({ connId: 'c2', userId: 'u2' }));
+    const beat = { roomId: 'r1', connId: 'c1', userId: 'u1', ttlMs: 60_000, ops: [] };
+    cutter.armFor(...markersOf('presenceHeartbeatBatch'));
+    const results = await engine.heartbeatMany([
+      { ...beat, epoch: one.epoch },
+      { ...beat, connId: 'c2', userId: 'u2', epoch: two.epoch - 1 },
+    ]);
+    expect(cutter.cut).toBe(1);
+    expect(results[0]).toMatchObject({ changed: false, member: { state: { n: 1 } } });
+    expect(results[1]).toMatchObject({ code: 'STALE_EPOCH' });
+  });
+
   it('answers a join whose reply was lost as the first join it was, not a resume', async () => {
     await engine.join(joinCmd({ connId: 'c0', userId: 'u0' }));
     cutter.armFor(...markersOf('presenceJoin'));

@@ -6,6 +6,13 @@ import type { HeartbeatCommand, HeartbeatOutcome } from '../presence.engine.js';
 import { applyStateOps } from '../state-ops.js';
 import { isInDoubt, newRequestId, untilDefinite } from './in-doubt.js';
 import { presenceDoneKey, presenceKeyList } from './keys.js';
+import {
+  OUTDATED,
+  refreshCall,
+  refreshOutcomes,
+  unchangedByRoom,
+  type BatchCall,
+} from './redis-heartbeat-batch.js';
 import { presenceReply, type ScriptReply } from './replies.js';
 import { hashed, type HashedState, type StateCache } from './state-cache.js';
 
@@ -39,33 +46,95 @@ export class RedisHeartbeats {
     return this.settle(cmd, plan, await this.send(plan));
   }
 
-  /** One pipeline; each command answered with its outcome or its AppError. */
+  /**
+   * One pipeline: the heartbeats without ops refreshed by one call per room, those with
+   * ops one call each (compare-and-set, announced as in `one`). Each command is answered
+   * with its outcome or its AppError.
+   */
   async many(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
-    const pipeline = this.redis.pipeline();
     const plans = cmds.map((cmd) =>
       this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch)),
     );
-    plans.forEach((plan) => pipeline.presenceHeartbeat(...plan.args));
+    const bases = plans.map((plan) => plan.base);
+    const calls: BatchCall[] = [
+      ...unchangedByRoom(cmds).map((indexes) => refreshCall(this.prefix, cmds, indexes, bases)),
+      ...cmds.flatMap((cmd, i) =>
+        cmd.ops.length > 0 ? [{ indexes: [i], refresh: false, args: plans[i].args }] : [],
+      ),
+    ];
+    const pipeline = this.redis.pipeline();
+    calls.forEach((call) =>
+      call.refresh
+        ? pipeline.presenceHeartbeatBatch(...call.args)
+        : pipeline.presenceHeartbeat(...call.args),
+    );
     const replies = (await pipeline.exec()) ?? [];
-    return Promise.all(
-      cmds.map(async (cmd, i) => {
-        const [err, reply] = replies[i] ?? [new Error('missing pipeline reply')];
-        try {
-          if (isNoScript(err)) {
-            return await this.one(cmd); // it did not run: once more on its own
-          }
-          if (isInDoubt(err)) {
-            return await this.settle(cmd, plans[i], await this.send(plans[i]));
-          }
-          if (err) {
-            throw err;
-          }
-          return await this.settle(cmd, plans[i], reply);
-        } catch (failure) {
-          return toAppError(failure);
-        }
+    const results: (HeartbeatOutcome | Error)[] = [];
+    await Promise.all(
+      calls.map(async (call, k) => {
+        const [err, reply] = replies[k] ?? [new Error('missing pipeline reply')];
+        const answers = call.refresh
+          ? await this.refreshed(cmds, bases, call, err, reply)
+          : [await this.answered(cmds[call.indexes[0]], plans[call.indexes[0]], err, reply)];
+        call.indexes.forEach((i, n) => (results[i] = answers[n]));
       }),
     );
+    return results;
+  }
+
+  /** The outcomes of one refresh call; sent again when it did not run or may not have. */
+  private async refreshed(
+    cmds: HeartbeatCommand[],
+    bases: (HashedState | undefined)[],
+    call: BatchCall,
+    err: Error | null,
+    reply: unknown,
+  ): Promise<(HeartbeatOutcome | Error)[]> {
+    let answers: (HeartbeatOutcome | Error | typeof OUTDATED)[];
+    try {
+      if (err && !isNoScript(err) && !isInDoubt(err)) {
+        throw err;
+      }
+      const definite = err ? await this.sendRefresh(call) : reply;
+      answers = refreshOutcomes(definite, cmds, call.indexes, bases);
+    } catch (failure) {
+      return call.indexes.map(() => toAppError(failure));
+    }
+    return Promise.all(
+      answers.map(async (answer, n) =>
+        answer === OUTDATED
+          ? this.one(cmds[call.indexes[n]]).catch((failure) => toAppError(failure))
+          : answer,
+      ),
+    );
+  }
+
+  /** The outcome of one heartbeat with ops sent in a pipeline. */
+  private async answered(
+    cmd: HeartbeatCommand,
+    plan: HeartbeatPlan,
+    err: Error | null,
+    reply: unknown,
+  ): Promise<HeartbeatOutcome | Error> {
+    try {
+      if (isNoScript(err)) {
+        return await this.one(cmd); // it did not run: once more on its own
+      }
+      if (isInDoubt(err)) {
+        return await this.settle(cmd, plan, await this.send(plan));
+      }
+      if (err) {
+        throw err;
+      }
+      return await this.settle(cmd, plan, reply);
+    } catch (failure) {
+      return toAppError(failure);
+    }
+  }
+
+  /** A refresh is idempotent: sent again as it was. */
+  private sendRefresh(call: BatchCall): Promise<unknown> {
+    return untilDefinite(this.redis, () => this.redis.presenceHeartbeatBatch(...call.args));
   }
 
   private send(plan: HeartbeatPlan): Promise<unknown> {

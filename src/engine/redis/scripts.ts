@@ -11,6 +11,7 @@ const script = (name: string, file: string, numberOfKeys: number): ScriptDefinit
 export const PRESENCE_SCRIPTS: readonly ScriptDefinition[] = [
   script('presenceJoin', 'presence-join.lua', 5),
   script('presenceHeartbeat', 'presence-heartbeat.lua', 5),
+  script('presenceHeartbeatBatch', 'presence-heartbeat-batch.lua', 4),
   script('presenceLeave', 'presence-leave.lua', 5),
   script('presenceMarkAway', 'presence-mark-away.lua', 3),
   script('presenceList', 'presence-list.lua', 3),
@@ -35,6 +36,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     presenceJoin(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     presenceHeartbeat(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    presenceHeartbeatBatch(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     presenceLeave(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     presenceMarkAway(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     presenceList(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;

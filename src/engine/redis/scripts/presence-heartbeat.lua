@@ -14,7 +14,8 @@
 -- Invariants: only the current epoch of an unexpired connection is refreshed; the state
 -- is replaced only when the ops were applied to the stored state (compare-and-set on its
 -- hash), and a heartbeat that changes nothing never rewrites it. State JSON is opaque.
--- Every room key's safety expiry moves past this connection's new expiry.
+-- Every room key expires at least a TTL after this connection's new expiry, and on its own
+-- within 2.5 TTLs once the room is abandoned.
 local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local connId, hasOps = ARGV[1], ARGV[5] == '1'
 local t = redis.call('TIME')
@@ -54,10 +55,14 @@ local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)
 
-local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
-local keepUntil = math.max(now + 2 * ttl, tonumber(last[2]) + ttl)
-for _, key in ipairs({conns, states, seen, users}) do
-  redis.call('PEXPIREAT', key, keepUntil)
+-- The room keys must outlive this connection by a TTL (so the sweep still finds it). They
+-- are pushed out only when that is due, half a TTL beyond, so most heartbeats skip it.
+if redis.call('PTTL', seen) < 2 * ttl then
+  local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
+  local keepUntil = math.max(math.floor(now + 2.5 * ttl), tonumber(last[2]) + ttl)
+  for _, key in ipairs({conns, states, seen, users}) do
+    redis.call('PEXPIREAT', key, keepUntil)
+  end
 end
 
 local state = ''

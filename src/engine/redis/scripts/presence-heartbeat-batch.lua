@@ -1,0 +1,77 @@
+#!lua
+-- presence-heartbeat-batch: refreshes the TTL of many connections of one room that carry
+-- no state ops (batched mode); heartbeats with ops go through presence-heartbeat.lua.
+-- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] users   (see presence-join.lua)
+-- ARGV[1] ttlMs, then one run of 4 per connection: connId, userId, epoch, stateHash (of
+--   the state the caller holds)
+-- Reply: {'OK', now, then one run of 3 per connection, in order:
+--   'OK', status, joinedAt     refreshed: lastSeenAt = now, expiresAt = now + ttlMs
+--   | 'OUTDATED', '', ''       refreshed, but the caller's state is not the stored one
+--   | 'NOT_JOINED', '', '' | 'FORBIDDEN', '', '' | 'STALE_EPOCH', epoch, ''}
+-- Invariants: as presence-heartbeat.lua, checked per connection; the state is never read
+-- or written. One TIME, one read and one write of `conns` and `seen` for the whole run.
+-- Idempotent: sent again after a lost reply, it refreshes again and answers the same.
+local conns, states, seen, users = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local RUN = 4
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local expiresAt = tostring(now + ttl)
+
+local ids = {}
+for i = 2, #ARGV, RUN do
+  ids[#ids + 1] = ARGV[i]
+end
+local metas = redis.call('HMGET', conns, unpack(ids))
+local scores = redis.call('ZMSCORE', seen, unpack(ids))
+
+local reply = {'OK', now}
+local metaPairs, scorePairs = {}, {}
+local seenAt = '"l":' .. now
+
+-- Appends one connection's run; a refreshed one also queues its meta and expiry.
+local function refresh(n)
+  local at = 2 + (n - 1) * RUN
+  local connId, raw, score = ids[n], metas[n], scores[n]
+  if not raw or not score or tonumber(score) <= now then
+    return 'NOT_JOINED', '', ''
+  end
+  local meta = cjson.decode(raw)
+  if meta.u ~= ARGV[at + 1] then
+    return 'FORBIDDEN', '', ''
+  end
+  if meta.e ~= tonumber(ARGV[at + 2]) then
+    return 'STALE_EPOCH', meta.e, ''
+  end
+  -- Only lastSeenAt changes: the stored JSON is patched rather than encoded again (a
+  -- string value cannot hold `"l":`, its quotes are escaped).
+  metaPairs[#metaPairs + 1] = connId
+  metaPairs[#metaPairs + 1] = string.gsub(raw, '"l":%d+', seenAt, 1)
+  scorePairs[#scorePairs + 1] = expiresAt
+  scorePairs[#scorePairs + 1] = connId
+  if ARGV[at + 3] ~= meta.h then
+    return 'OUTDATED', '', ''
+  end
+  return 'OK', meta.s, meta.j
+end
+
+for n = 1, #ids do
+  local at = #reply
+  reply[at + 1], reply[at + 2], reply[at + 3] = refresh(n)
+end
+if #scorePairs == 0 then
+  return reply
+end
+redis.call('HSET', conns, unpack(metaPairs))
+redis.call('ZADD', seen, unpack(scorePairs))
+
+-- As in presence-heartbeat.lua: room keys outlive every refreshed connection by a TTL,
+-- pushed out half a TTL beyond only when that is due.
+if redis.call('PTTL', seen) < 2 * ttl then
+  local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
+  local keepUntil = math.max(math.floor(now + 2.5 * ttl), tonumber(last[2]) + ttl)
+  for _, key in ipairs({conns, states, seen, users}) do
+    redis.call('PEXPIREAT', key, keepUntil)
+  end
+end
+return reply
