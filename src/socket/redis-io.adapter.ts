@@ -55,6 +55,13 @@ export class RedisIoAdapter extends IoAdapter {
     return server;
   }
 
+  /**
+   * Nest calls this per gateway per socket to build an rxjs pipeline per handler (kilobytes
+   * per socket, and most of a request's CPU). Requests instead reach their handlers through
+   * the packet guard and the RequestDispatcher: one map built at start, nothing per socket.
+   */
+  override bindMessageHandlers(): void {}
+
   private serverOptions(): Partial<ServerOptions> {
     return {
       ...this.corsOptions(),
