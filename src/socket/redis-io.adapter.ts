@@ -17,6 +17,21 @@ import { originAllowed } from './origin.js';
 import type { AppServer } from './socket-types.js';
 
 /**
+ * Compress only frames worth it (over 1 KiB): small requests and acks cost more to deflate
+ * than to send. ws honours the threshold only without context takeover, and keeps each
+ * socket's zlib streams for the socket's life, so the windows are kept small: with the
+ * defaults every frame was deflated and a socket held about 300 KB of zlib memory.
+ */
+const DEFLATE = {
+  threshold: 1024,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 10,
+  clientMaxWindowBits: 10,
+  zlibDeflateOptions: { memLevel: 4 },
+};
+
+/**
  * Builds the Socket.IO server: transport, frame and CONNECT deadlines from configuration,
  * CORS, the adapter of the chosen storage (Redis pub/sub when REDIS_URL is set), and the
  * handshake middleware chain.
@@ -72,8 +87,7 @@ export class RedisIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.config.get('SOCKET_MAX_PAYLOAD_BYTES'),
       pingInterval: this.config.get('SOCKET_PING_INTERVAL_MS'),
       pingTimeout: this.config.get('SOCKET_PING_TIMEOUT_MS'),
-      // Compress only frames worth it: small presence events cost more to deflate than to send.
-      perMessageDeflate: { threshold: 1024 },
+      perMessageDeflate: DEFLATE,
       serveClient: false,
     };
   }
