@@ -10,7 +10,7 @@ import type { AppSocket } from '../socket/socket-types.js';
 import { HeartbeatDto, JoinDto, LeaveDto, ListDto, UserDto } from './presence.dto.js';
 import { PresenceService } from './presence.service.js';
 
-/** presence:* requests: validate, delegate, return (the interceptor wraps the ack). */
+/** presence:* requests: validate, delegate, return (the dispatcher wraps the ack). */
 @RequestGateway()
 export class PresenceGateway implements OnGatewayConnection<AppSocket> {
   constructor(private readonly presence: PresenceService) {}

@@ -3,12 +3,14 @@ import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { Limiters } from '../rate-limit/limiters.js';
 import { packetGuard } from './packet-guard.js';
+import { RequestDispatcher } from './request-dispatcher.js';
 import { RealtimeEvents } from './realtime-events.js';
 import type { AppServer, AppSocket } from './socket-types.js';
 
 /**
  * Per-connection plumbing shared by every feature: binds the broadcaster to the server
- * and puts every socket's events through the packet guard.
+ * and puts every socket's events through the packet guard, which hands requests to the
+ * dispatcher.
  */
 @WebSocketGateway()
 export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayConnection<AppSocket> {
@@ -18,6 +20,7 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
     private readonly events: RealtimeEvents,
     private readonly metrics: RealtimeMetrics,
     private readonly limiters: Limiters,
+    private readonly dispatcher: RequestDispatcher,
   ) {}
 
   afterInit(server: AppServer): void {
@@ -29,7 +32,7 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
     const who = { socketId: socket.id, userId: socket.data.userId };
     this.logger.log({ msg: 'connected', ...who });
     socket.once('disconnect', (reason) => this.logger.log({ msg: 'disconnected', ...who, reason }));
-    socket.use(packetGuard(socket, this.limiters, this.metrics));
+    socket.use(packetGuard(socket, this.limiters, this.metrics, this.dispatcher));
     // The guard keeps a client-sent `error` from reaching handlers; this listener keeps the
     // socket's own errors from throwing (EventEmitter throws on an unheard `error`).
     socket.on('error', (err: unknown) => {

@@ -1,21 +1,29 @@
 import { Logger } from '@nestjs/common';
 import type { Event } from 'socket.io';
-import { CLIENT_EVENTS, ErrorCode, ServerEvent, fail } from '../common/protocol/index.js';
+import { ErrorCode, ServerEvent, fail } from '../common/protocol/index.js';
 import type { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { Limiters } from '../rate-limit/limiters.js';
+import type { RequestDispatcher } from './request-dispatcher.js';
 import type { AppSocket } from './socket-types.js';
 
 const MAX_ECHOED_EVENT_LENGTH = 64;
 const logger = new Logger('PacketGuard');
 
 /**
- * Every incoming event passes here before any handler: over RATE_EVENTS_PER_SECOND it is
- * answered RATE_LIMITED (and a socket that keeps flooding is disconnected); an unknown or
- * reserved name (`error` included, which would otherwise throw) is answered BAD_REQUEST.
+ * The socket's only middleware, and the end of every incoming event's way through
+ * Socket.IO: over RATE_EVENTS_PER_SECOND it is answered RATE_LIMITED (and a socket that
+ * keeps flooding is disconnected); an unknown or reserved name (`error` included) is
+ * answered BAD_REQUEST; any other goes to the dispatcher. It never calls `next`, so
+ * Socket.IO emits nothing and the socket needs no listener per event.
  */
 export const packetGuard =
-  (socket: AppSocket, limiters: Limiters, metrics: RealtimeMetrics) =>
-  ([event, ...args]: Event, next: (err?: Error) => void): void => {
+  (
+    socket: AppSocket,
+    limiters: Limiters,
+    metrics: RealtimeMetrics,
+    dispatcher: RequestDispatcher,
+  ) =>
+  ([event, ...args]: Event): void => {
     void limiters.eventFrom(socket.id).then(async (verdict) => {
       if (verdict === 'refused') {
         metrics.rateLimited.inc({ limit: 'events_per_socket' });
@@ -24,11 +32,11 @@ export const packetGuard =
           logger.warn({ msg: 'disconnecting a flooding socket', userId: socket.data.userId });
           socket.disconnect(true);
         }
-      } else if (typeof event !== 'string' || !CLIENT_EVENTS.has(event)) {
+      } else if (!socket.connected) {
+        // An event that outlived its socket is dropped, as Socket.IO itself drops it.
+      } else if (typeof event !== 'string' || !dispatcher.dispatch(socket, event, args)) {
         metrics.events.inc({ event: 'unknown', outcome: ErrorCode.BAD_REQUEST });
         refuse(socket, event, args, ErrorCode.BAD_REQUEST, 'unknown event');
-      } else {
-        next();
       }
     });
   };

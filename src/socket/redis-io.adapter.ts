@@ -17,6 +17,23 @@ import { originAllowed } from './origin.js';
 import type { AppServer } from './socket-types.js';
 
 /**
+ * Compress only frames worth it (over 1 KiB): small requests and acks cost more to deflate
+ * than to send. ws honours the threshold only without context takeover, and keeps a
+ * socket's zlib streams for the socket's life: with its defaults every frame was deflated
+ * (a fifth of the server's CPU) and a socket held about 300 KB of zlib memory. The server's
+ * window is 1 KiB (a response parameter the server may always set); the client's is left
+ * to the client, since requiring it would refuse offers that do not name it.
+ */
+const DEFLATE = {
+  threshold: 1024,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 10,
+  zlibDeflateOptions: { memLevel: 4, chunkSize: 1024 },
+  zlibInflateOptions: { chunkSize: 1024 },
+};
+
+/**
  * Builds the Socket.IO server: transport, frame and CONNECT deadlines from configuration,
  * CORS, the adapter of the chosen storage (Redis pub/sub when REDIS_URL is set), and the
  * handshake middleware chain.
@@ -55,6 +72,13 @@ export class RedisIoAdapter extends IoAdapter {
     return server;
   }
 
+  /**
+   * Nest calls this per gateway per socket to build an rxjs pipeline per handler (kilobytes
+   * per socket, and most of a request's CPU). Requests instead reach their handlers through
+   * the packet guard and the RequestDispatcher: one map built at start, nothing per socket.
+   */
+  override bindMessageHandlers(): void {}
+
   private serverOptions(): Partial<ServerOptions> {
     return {
       ...this.corsOptions(),
@@ -65,8 +89,7 @@ export class RedisIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.config.get('SOCKET_MAX_PAYLOAD_BYTES'),
       pingInterval: this.config.get('SOCKET_PING_INTERVAL_MS'),
       pingTimeout: this.config.get('SOCKET_PING_TIMEOUT_MS'),
-      // Compress only frames worth it: small presence events cost more to deflate than to send.
-      perMessageDeflate: { threshold: 1024 },
+      perMessageDeflate: DEFLATE,
       serveClient: false,
     };
   }

@@ -1,10 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConnectionGateway } from './connection.gateway.js';
 import { RealtimeEvents } from './realtime-events.js';
+import { RequestDispatcher } from './request-dispatcher.js';
 
 @Global()
 @Module({
-  providers: [RealtimeEvents, ConnectionGateway],
+  imports: [DiscoveryModule],
+  providers: [RealtimeEvents, RequestDispatcher, ConnectionGateway],
   exports: [RealtimeEvents],
 })
 export class SocketModule {}

@@ -1,19 +1,15 @@
-import { UseFilters, UseInterceptors, UsePipes, applyDecorators } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { MetricsInterceptor } from '../../metrics/metrics.interceptor.js';
-import { AckInterceptor } from './ack.interceptor.js';
-import { WsExceptionFilter } from './ws-exception.filter.js';
-import { createWsValidationPipe } from './ws-validation.pipe.js';
+
+/** Marks the classes whose @SubscribeMessage methods the RequestDispatcher serves. */
+export const REQUEST_GATEWAY = DiscoveryService.createDecorator();
 
 /**
- * A gateway of client requests: payloads validated against their DTO, return values
- * acked as `{ ok: true, data }`, every failure acked as `{ ok: false, error }`, each counted
- * and timed.
+ * A gateway of client requests: its @SubscribeMessage methods are served by the
+ * RequestDispatcher (src/socket), which validates payloads against their DTO, acks return
+ * values as `{ ok: true, data }` and every failure as `{ ok: false, error }`, and counts and
+ * times each request.
  */
 export const RequestGateway = (): ClassDecorator =>
-  applyDecorators(
-    WebSocketGateway(),
-    UsePipes(createWsValidationPipe()),
-    UseFilters(new WsExceptionFilter()),
-    UseInterceptors(MetricsInterceptor, new AckInterceptor()),
-  );
+  applyDecorators(WebSocketGateway(), REQUEST_GATEWAY());

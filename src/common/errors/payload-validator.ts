@@ -1,49 +1,48 @@
-import type { PipeTransform, ArgumentMetadata } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { findForbiddenKey, isJsonObject, jsonDepth, MAX_JSON_DEPTH } from '../json.js';
 import { ErrorCode } from '../protocol/index.js';
 import { AppError } from './app-error.js';
+import { compileDto } from './compiled-dto.js';
 
 type Ctor = new () => object;
 
+/** Throws the AppError that answers an invalid payload; returns for a valid one. */
+export type PayloadCheck = (payload: unknown) => void;
+
+const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true };
+
 /**
- * Validates a request payload against its DTO: an object, no unknown fields, no
- * prototype keys, no nesting beyond MAX_JSON_DEPTH, then class-validator rules.
- * Answers the first failing field and never echoes values. The handler receives the
- * original JSON untouched (class-transformer's copy is used only to validate).
+ * The check of one DTO, built once: an object, no prototype keys, no nesting beyond
+ * MAX_JSON_DEPTH, no unknown fields, then the DTO's class-validator rules. A payload the
+ * compiled rules accept costs no reflection; any other goes through class-validator, which
+ * names the first failing field (values are never echoed). The handler receives the
+ * original JSON untouched.
  */
-export class WsValidationPipe implements PipeTransform {
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    const metatype = metadata.metatype as Ctor | undefined;
-    if (metadata.type !== 'body' || !metatype || metatype === Object) {
-      return value;
-    }
-    if (!isJsonObject(value)) {
+export function payloadCheck(metatype: Ctor): PayloadCheck {
+  const compiled = compileDto(metatype);
+  return (payload) => {
+    if (!isJsonObject(payload)) {
       throw new AppError(ErrorCode.BAD_REQUEST, 'payload must be a JSON object');
     }
-    if (jsonDepth(value) > MAX_JSON_DEPTH) {
+    if (jsonDepth(payload) > MAX_JSON_DEPTH) {
       throw new AppError(ErrorCode.BAD_REQUEST, `payload nests deeper than ${MAX_JSON_DEPTH}`);
     }
-    const forbidden = findForbiddenKey(value);
+    const forbidden = findForbiddenKey(payload);
     if (forbidden) {
       throw new AppError(ErrorCode.BAD_REQUEST, `${forbidden}: forbidden key`, {
         field: forbidden,
       });
     }
-    const errors = validateSync(plainToInstance(metatype, value), {
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      stopAtFirstError: true,
-    });
+    if (compiled?.(payload)) {
+      return;
+    }
+    const errors = validateSync(plainToInstance(metatype, payload), OPTIONS);
     if (errors.length > 0) {
       throw toAppError(errors[0]);
     }
-    return value;
-  }
+  };
 }
-
-export const createWsValidationPipe = (): WsValidationPipe => new WsValidationPipe();
 
 function toAppError(error: ValidationError, parent = ''): AppError {
   const field = parent ? `${parent}.${error.property}` : error.property;
