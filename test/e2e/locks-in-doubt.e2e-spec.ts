@@ -1,6 +1,6 @@
 import type { LockEvent } from '../../src/common/protocol/index.js';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
-import { record, request, untilRecorded } from '../support/client.js';
+import { nextEvent, record, request, untilRecorded } from '../support/client.js';
 import { adminClient, parseClientList, pollUntil } from '../support/fault.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import type { Redis } from 'ioredis';
@@ -49,7 +49,9 @@ describe('a lock release in doubt (Redis engine, two processes)', () => {
     const { channel, sockets } = await clients.roomWith(b.url, 'doubt-room', 'bob');
     await joinSeenBy(sockets[0], aliceSocket, { roomId: 'doubt-room', connId: 'alice-c' });
     const lockName = 'L';
+    const granted = nextEvent<LockEvent>(sockets[0], 'lock:event', (e) => e.type === 'acquired');
     const grant = okData(await acquire(aliceSocket, { ...channel, lockName, ttlMs: 60_000 }));
+    await granted; // the grant's event travels apart from the ack: record only after it
     const seen = record<LockEvent>(sockets[0], 'lock:event');
 
     await admin.client('PAUSE', 5000, 'WRITE');
