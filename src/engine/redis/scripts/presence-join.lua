@@ -70,7 +70,8 @@ redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)
 
 local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
-local keepUntil = math.max(now + 2 * ttl, tonumber(last[2]) + ttl)
+-- As far as a heartbeat pushes it (presence-heartbeat.lua), so the next beats skip it.
+local keepUntil = math.max(math.floor(now + 2.5 * ttl), tonumber(last[2]) + ttl)
 for _, key in ipairs({conns, states, seen, users}) do
   redis.call('PEXPIREAT', key, keepUntil)
 end
