@@ -6,20 +6,34 @@ import { MemoryMetadataEngine } from './memory/memory-metadata.engine.js';
 import { MemoryPresenceEngine } from './memory/memory-presence.engine.js';
 import { MetadataEngine } from './metadata.engine.js';
 import { PresenceEngine } from './presence.engine.js';
-import { RedisBackend } from './redis-backend.js';
-import { RedisMetadataEngine } from './redis/redis-metadata.engine.js';
-import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
 import { StorageBackend } from './storage-backend.js';
+
+/** The engine that runs: its two ports and its StorageBackend, built together. */
+export abstract class ChosenStorage {
+  abstract readonly presence: PresenceEngine;
+  abstract readonly metadata: MetadataEngine;
+  abstract readonly backend: StorageBackend;
+}
+
+async function chooseStorage(config: AppConfig, redis: RedisRef): Promise<ChosenStorage> {
+  if (!redis.connections) {
+    return {
+      presence: new MemoryPresenceEngine(),
+      metadata: new MemoryMetadataEngine(),
+      backend: new MemoryBackend(),
+    };
+  }
+  // Loaded on demand: the Redis engine's code and libraries cost start-up time otherwise.
+  const { redisStorage } = await import('./redis-storage.js');
+  return redisStorage(redis.connections, config);
+}
 
 /** Closes the engine when the app stops, before the Redis clients close. */
 class EngineLifecycle implements OnApplicationShutdown {
-  constructor(
-    private readonly presence: PresenceEngine,
-    private readonly metadata: MetadataEngine,
-  ) {}
+  constructor(private readonly storage: ChosenStorage) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.presence.close(), this.metadata.close()]);
+    await Promise.all([this.storage.presence.close(), this.storage.metadata.close()]);
   }
 }
 
@@ -31,42 +45,26 @@ class EngineLifecycle implements OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
+    { provide: ChosenStorage, inject: [AppConfig, RedisRef], useFactory: chooseStorage },
     {
       provide: PresenceEngine,
-      inject: [AppConfig, RedisRef],
-      useFactory: (config: AppConfig, redis: RedisRef): PresenceEngine =>
-        redis.connections
-          ? new RedisPresenceEngine(redis.connections.command, {
-              prefix: config.get('REDIS_KEY_PREFIX'),
-              commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
-            })
-          : new MemoryPresenceEngine(),
+      inject: [ChosenStorage],
+      useFactory: (storage: ChosenStorage) => storage.presence,
     },
     {
       provide: MetadataEngine,
-      inject: [AppConfig, RedisRef],
-      useFactory: (config: AppConfig, redis: RedisRef): MetadataEngine =>
-        redis.connections
-          ? new RedisMetadataEngine(redis.connections.command, redis.connections.txPool, {
-              prefix: config.get('REDIS_KEY_PREFIX'),
-              maxRetries: config.get('METADATA_MAX_RETRIES'),
-              commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
-            })
-          : new MemoryMetadataEngine(),
+      inject: [ChosenStorage],
+      useFactory: (storage: ChosenStorage) => storage.metadata,
     },
     {
       provide: StorageBackend,
-      inject: [AppConfig, RedisRef],
-      useFactory: (config: AppConfig, redis: RedisRef): StorageBackend =>
-        redis.connections
-          ? new RedisBackend(redis.connections, config.get('REDIS_KEY_PREFIX'))
-          : new MemoryBackend(),
+      inject: [ChosenStorage],
+      useFactory: (storage: ChosenStorage) => storage.backend,
     },
     {
       provide: EngineLifecycle,
-      inject: [PresenceEngine, MetadataEngine],
-      useFactory: (presence: PresenceEngine, metadata: MetadataEngine) =>
-        new EngineLifecycle(presence, metadata),
+      inject: [ChosenStorage],
+      useFactory: (storage: ChosenStorage) => new EngineLifecycle(storage),
     },
   ],
   exports: [PresenceEngine, MetadataEngine, StorageBackend],

@@ -1,6 +1,6 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { RedisConnections } from './redis-connections.js';
+import type { RedisConnections } from './redis-connections.js';
 
 /**
  * Holds the Redis clients when REDIS_URL is set; `null` on the in-memory engine. Only
@@ -21,14 +21,22 @@ class RedisRefImpl extends RedisRef implements OnApplicationShutdown {
   }
 }
 
+async function connect(config: AppConfig): Promise<RedisConnections | null> {
+  if (!config.redisUrl) {
+    return null;
+  }
+  // Loaded on demand: the memory engine starts without loading ioredis.
+  const { RedisConnections } = await import('./redis-connections.js');
+  return new RedisConnections(config.redisUrl, config);
+}
+
 @Global()
 @Module({
   providers: [
     {
       provide: RedisRef,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new RedisRefImpl(config.redisUrl ? new RedisConnections(config.redisUrl, config) : null),
+      useFactory: async (config: AppConfig) => new RedisRefImpl(await connect(config)),
     },
   ],
   exports: [RedisRef],
