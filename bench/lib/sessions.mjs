@@ -1,0 +1,93 @@
+// Joined clients and the request loops the suites drive them with.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectMany, inBatches } from './client.mjs';
+
+/**
+ * `count` sockets of distinct users, spread round-robin over `servers`, each joined to room
+ * `<tag>-r<i / perRoom>`; resolves with `{ socket, roomId, connId, epoch, userId }` each.
+ */
+export async function joinSessions(servers, count, perRoom, tag) {
+  const users = Array.from({ length: count }, (_, i) => `${tag}-u${i}`);
+  const sockets = await connectMany(users, (i) => servers[i % servers.length].url);
+  return inBatches(sockets, async (socket, i) => {
+    const roomId = `${tag}-r${Math.floor(i / perRoom)}`;
+    const connId = `c${i}`;
+    const ack = await socket.request('presence:join', { roomId, connId });
+    if (!ack.ok) {
+      throw new Error(`join refused: ${JSON.stringify(ack.error)}`);
+    }
+    return { socket, roomId, connId, epoch: ack.data.epoch, userId: users[i] };
+  });
+}
+
+export const closeAll = (sessions) => sessions.forEach(({ socket }) => socket.close());
+
+/** An unchanged heartbeat (or one carrying `statePatch`): resolves with the ack. */
+export const heartbeat = (session, statePatch) =>
+  session.socket.request('presence:heartbeat', {
+    roomId: session.roomId,
+    connId: session.connId,
+    epoch: session.epoch,
+    ...(statePatch ? { statePatch } : {}),
+  });
+
+/** Every session sends its next heartbeat when the last ack arrives, for `seconds`. */
+export async function closedLoop(sessions, seconds) {
+  let acks = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    sessions.map(async (session) => {
+      while (performance.now() < deadline) {
+        const ack = await heartbeat(session);
+        if (ack.ok) {
+          acks++;
+        } else {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { acks, errors, elapsedS: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Open loop: `rate` heartbeats per second over the sessions in turn for `seconds`, whatever
+ * the acks do. Latency runs from when each request was due, so a stalled server is not
+ * hidden by a stalled generator.
+ */
+export async function openLoop(sessions, rate, seconds) {
+  const latencies = [];
+  let errors = 0;
+  const inFlight = [];
+  const started = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let sent = 0; sent < total;) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      const dueAt = started + (sent * 1000) / rate;
+      const request = heartbeat(sessions[sent % sessions.length]).then((ack) => {
+        latencies.push(performance.now() - dueAt);
+        errors += ack.ok ? 0 : 1;
+      });
+      inFlight.push(request);
+    }
+    await sleep(Math.max(1, started + (sent * 1000) / rate - performance.now()));
+  }
+  await Promise.all(inFlight);
+  return { latencies, errors, sent: total };
+}
+
+/** `count` heartbeats one after another from one session: the unloaded round trip. */
+export async function idleLatency(session, count) {
+  const latencies = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await heartbeat(session);
+    latencies.push(performance.now() - t0);
+    await sleep(2);
+  }
+  return latencies;
+}

@@ -1,0 +1,58 @@
+// The project's performance record: `npm run bench -- --suite heartbeat,connections ...`.
+// Each suite prints markdown tables (figures and ratios against bare Socket.IO measured in
+// the same run) and writes JSON to bench/results/<suite>-<timestamp>.json.
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { publish } from './lib/report.mjs';
+import { startRedis } from './lib/servers.mjs';
+import { heartbeatSuite } from './suites/heartbeat.mjs';
+
+const SUITES = new Map([['heartbeat', heartbeatSuite]]);
+
+const { values: flags } = parseArgs({
+  options: {
+    suite: { type: 'string', default: 'heartbeat' },
+    targets: { type: 'string', default: 'bare,memory,lua,batched' },
+    duration: { type: 'string', default: '10' },
+    sockets: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '1000' },
+    'idle-requests': { type: 'string', default: '200' },
+    node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
+  },
+});
+
+const options = {
+  targets: flags.targets.split(','),
+  duration: Number(flags.duration),
+  sockets: Number(flags.sockets),
+  rate: Number(flags.rate),
+  idleRequests: Number(flags['idle-requests']),
+  node: flags.node,
+};
+
+const unknown = flags.suite.split(',').filter((name) => !SUITES.has(name));
+if (unknown.length > 0) {
+  console.error(`unknown suite ${unknown.join(', ')}; known: ${[...SUITES.keys()].join(', ')}`);
+  process.exit(2);
+}
+
+const redis = await startRedis();
+const context = {
+  options,
+  machine: {
+    nproc: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    benchNode: process.version,
+    serverNode: execFileSync(options.node, ['--version']).toString().trim(),
+    redis: redis.version,
+    date: new Date().toISOString(),
+  },
+};
+try {
+  for (const name of flags.suite.split(',')) {
+    publish(name, await SUITES.get(name)(options, { redis }), context);
+  }
+} finally {
+  await redis.stop();
+}
