@@ -6,9 +6,19 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { publish } from './lib/report.mjs';
 import { startRedis } from './lib/servers.mjs';
+import { connectionsSuite } from './suites/connections.mjs';
+import { fanoutSuite } from './suites/fanout.mjs';
 import { heartbeatSuite } from './suites/heartbeat.mjs';
+import { metadataSuite } from './suites/metadata.mjs';
+import { seedsSuite } from './suites/seeds.mjs';
 
-const SUITES = new Map([['heartbeat', heartbeatSuite]]);
+const SUITES = new Map([
+  ['heartbeat', heartbeatSuite],
+  ['connections', connectionsSuite],
+  ['fanout', fanoutSuite],
+  ['metadata', metadataSuite],
+  ['seeds', seedsSuite],
+]);
 
 const { values: flags } = parseArgs({
   options: {
@@ -18,6 +28,15 @@ const { values: flags } = parseArgs({
     sockets: { type: 'string', default: '200' },
     rate: { type: 'string', default: '1000' },
     'idle-requests': { type: 'string', default: '200' },
+    connections: { type: 'string', default: '5000' },
+    hold: { type: 'string', default: '20' },
+    'conn-interval': { type: 'string', default: '10000' },
+    members: { type: 'string', default: '10,1000' },
+    'fanout-deliveries': { type: 'string', default: '2000' },
+    writers: { type: 'string', default: '2,8,20' },
+    rooms: { type: 'string', default: '100' },
+    users: { type: 'string', default: '10' },
+    'seed-interval': { type: 'string', default: '5000' },
     node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
   },
 });
@@ -28,6 +47,15 @@ const options = {
   sockets: Number(flags.sockets),
   rate: Number(flags.rate),
   idleRequests: Number(flags['idle-requests']),
+  connections: Number(flags.connections),
+  hold: Number(flags.hold),
+  connInterval: Number(flags['conn-interval']),
+  members: flags.members.split(',').map(Number),
+  fanoutDeliveriesPerS: Number(flags['fanout-deliveries']),
+  writers: flags.writers.split(',').map(Number),
+  rooms: Number(flags.rooms),
+  users: Number(flags.users),
+  seedInterval: Number(flags['seed-interval']),
   node: flags.node,
 };
 

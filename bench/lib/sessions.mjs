@@ -91,3 +91,39 @@ export async function idleLatency(session, count) {
   }
   return latencies;
 }
+
+/**
+ * Every session heartbeats once per `intervalMs` (phases spread evenly) for `seconds`; with
+ * `changing`, every other beat patches the state. Resolves with latencies (ms) and errors.
+ */
+export async function periodicHeartbeats(sessions, intervalMs, seconds, { changing = false } = {}) {
+  const latencies = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    sessions.map(async (session, i) => {
+      await sleep((i / sessions.length) * intervalMs);
+      for (let beat = 1; performance.now() < deadline; beat++) {
+        const t0 = performance.now();
+        const ack = await heartbeat(session, changing && beat % 2 ? { beat } : undefined);
+        latencies.push(performance.now() - t0);
+        errors += ack.ok ? 0 : 1;
+        await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
+      }
+    }),
+  );
+  return { latencies, errors };
+}
+
+/** The lowest heap (closest to after a GC) and the last RSS over a few readings. */
+export async function settledMemory(server, readings = 5) {
+  let heapUsed = Infinity;
+  let rss = 0;
+  for (let i = 0; i < readings; i++) {
+    const memory = await server.memory();
+    heapUsed = Math.min(heapUsed, memory.heapUsed);
+    rss = memory.rss;
+    await sleep(200);
+  }
+  return { heapUsed, rss };
+}
