@@ -3,6 +3,7 @@
 // the same run) and writes JSON to bench/results/<suite>-<timestamp>.json.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { publish } from './lib/report.mjs';
 import { startRedis } from './lib/servers.mjs';
@@ -38,6 +39,7 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '10' },
     'seed-interval': { type: 'string', default: '5000' },
     node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
+    out: { type: 'string', default: fileURLToPath(new URL('results/', import.meta.url)) },
   },
 });
 
@@ -79,7 +81,7 @@ const context = {
 };
 try {
   for (const name of flags.suite.split(',')) {
-    publish(name, await SUITES.get(name)(options, { redis }), context);
+    publish(name, await SUITES.get(name)(options, { redis }), context, flags.out);
   }
 } finally {
   await redis.stop();

@@ -1,9 +1,7 @@
 // Figures, tables and the JSON record: every suite returns { title, columns, rows, notes }
 // and the runner prints it as a markdown table and writes it to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+import { join } from 'node:path';
 
 /** The p-th percentile of `values` (sorted in place), or null for no values. */
 export function percentile(values, p) {
@@ -40,8 +38,8 @@ export function markdownTable(columns, rows) {
   return [head, rule, ...body].join('\n');
 }
 
-/** Prints a suite's result and writes it as JSON; returns the file written. */
-export function publish(suite, result, context) {
+/** Prints a suite's result and writes it as JSON into `folder`; returns the file written. */
+export function publish(suite, result, context, folder) {
   console.log(`\n### ${result.title}\n`);
   for (const table of result.tables) {
     if (table.caption) {
@@ -50,9 +48,9 @@ export function publish(suite, result, context) {
     console.log(`${markdownTable(table.columns, table.rows)}\n`);
   }
   result.notes?.forEach((note) => console.log(`- ${note}`));
-  mkdirSync(RESULTS, { recursive: true });
+  mkdirSync(folder, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = `${RESULTS}${suite}-${stamp}.json`;
+  const file = join(folder, `${suite}-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify({ suite, ...context, ...result }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
   return file;

@@ -172,14 +172,9 @@ async function waitReady(url) {
   throw new Error(`${url} not ready after 10 s`);
 }
 
-/** Starts `count` processes of `target`, sharing one Redis when the target needs it. */
-export async function startServers(target, count, options) {
-  const servers = [];
-  for (let i = 0; i < count; i++) {
-    servers.push(await startServer(target, options));
-  }
-  return servers;
-}
+/** Starts `count` processes of `target` side by side (sharing one Redis when it needs one). */
+export const startServers = (target, count, options) =>
+  Promise.all(Array.from({ length: count }, () => startServer(target, options)));
 
 /** Whether `target` stores on Redis (and so can span processes). */
 export const usesRedis = (target) => target === 'lua' || target === 'batched';
