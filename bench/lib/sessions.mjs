@@ -21,6 +21,36 @@ export async function joinSessions(servers, count, perRoom, tag) {
   });
 }
 
+/** Refused requests by error code; prints as `3 (UNAVAILABLE 2, CLOSED 1)`. */
+export class ErrorTally {
+  total = 0;
+  #byCode = new Map();
+
+  /** Counts `ack` if it is a refusal; returns whether it was accepted. */
+  add(ack) {
+    if (!ack.ok) {
+      this.addCount(ack.error?.code ?? 'UNKNOWN', 1);
+    }
+    return ack.ok;
+  }
+
+  addCount(code, count) {
+    if (count > 0) {
+      this.total += count;
+      this.#byCode.set(code, (this.#byCode.get(code) ?? 0) + count);
+    }
+  }
+
+  toString() {
+    const codes = [...this.#byCode].map(([code, count]) => `${code} ${count}`).join(', ');
+    return this.total === 0 ? '0' : `${this.total} (${codes})`;
+  }
+
+  toJSON() {
+    return { total: this.total, byCode: Object.fromEntries(this.#byCode) };
+  }
+}
+
 export const closeAll = (sessions) => sessions.forEach(({ socket }) => socket.close());
 
 /** An unchanged heartbeat (or one carrying `statePatch`): resolves with the ack. */
@@ -35,18 +65,13 @@ export const heartbeat = (session, statePatch) =>
 /** Every session sends its next heartbeat when the last ack arrives, for `seconds`. */
 export async function closedLoop(sessions, seconds) {
   let acks = 0;
-  let errors = 0;
+  const errors = new ErrorTally();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
     sessions.map(async (session) => {
       while (performance.now() < deadline) {
-        const ack = await heartbeat(session);
-        if (ack.ok) {
-          acks++;
-        } else {
-          errors++;
-        }
+        acks += errors.add(await heartbeat(session)) ? 1 : 0;
       }
     }),
   );
@@ -60,7 +85,7 @@ export async function closedLoop(sessions, seconds) {
  */
 export async function openLoop(sessions, rate, seconds) {
   const latencies = [];
-  let errors = 0;
+  const errors = new ErrorTally();
   const inFlight = [];
   const started = performance.now();
   const total = Math.round(rate * seconds);
@@ -70,7 +95,7 @@ export async function openLoop(sessions, rate, seconds) {
       const dueAt = started + (sent * 1000) / rate;
       const request = heartbeat(sessions[sent % sessions.length]).then((ack) => {
         latencies.push(performance.now() - dueAt);
-        errors += ack.ok ? 0 : 1;
+        errors.add(ack);
       });
       inFlight.push(request);
     }
@@ -98,7 +123,7 @@ export async function idleLatency(session, count) {
  */
 export async function periodicHeartbeats(sessions, intervalMs, seconds, { changing = false } = {}) {
   const latencies = [];
-  let errors = 0;
+  const errors = new ErrorTally();
   const deadline = performance.now() + seconds * 1000;
   await Promise.all(
     sessions.map(async (session, i) => {
@@ -107,7 +132,7 @@ export async function periodicHeartbeats(sessions, intervalMs, seconds, { changi
         const t0 = performance.now();
         const ack = await heartbeat(session, changing && beat % 2 ? { beat } : undefined);
         latencies.push(performance.now() - t0);
-        errors += ack.ok ? 0 : 1;
+        errors.add(ack);
         await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
       }
     }),

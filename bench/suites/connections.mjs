@@ -18,7 +18,7 @@ async function measure(target, options, redis) {
     const joinS = (performance.now() - started) / 1000;
     const held = await periodicHeartbeats(sessions, options.connInterval, options.hold);
     const loaded = await settledMemory(server);
-    const lost = sessions.filter(({ socket }) => !socket.open).length;
+    held.errors.addCount('DISCONNECTED', sessions.filter(({ socket }) => !socket.open).length);
     return {
       target,
       sockets: sessions.length,
@@ -29,7 +29,7 @@ async function measure(target, options, redis) {
       heartbeats: held.latencies.length,
       p50: percentile(held.latencies, 50),
       p99: percentile(held.latencies, 99),
-      errors: held.errors + lost,
+      errors: held.errors,
     };
   } finally {
     closeAll(sessions);

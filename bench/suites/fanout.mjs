@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile, ratio } from '../lib/report.mjs';
 import { startServers, usesRedis } from '../lib/servers.mjs';
-import { closeAll, joinSessions } from '../lib/sessions.mjs';
+import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
 
 /** The deliveries one sender's messages reach, timed at each receiver. */
 function listen(receivers, sentAt) {
@@ -38,14 +38,14 @@ async function measure(target, processes, members, options, redis) {
     const rate = Math.min(20, options.fanoutDeliveriesPerS / receivers.length);
     const count = Math.max(1, Math.round(rate * options.duration));
     const cpuBefore = servers.map((server) => server.cpuUs());
-    let errors = 0;
+    const errors = new ErrorTally();
     for (let seq = 0; seq < count; seq++) {
       sentAt.set(seq, performance.now());
       const ack = await sender.socket.request('room:message', {
         roomId: sender.roomId,
         data: { seq },
       });
-      errors += ack.ok ? 0 : 1;
+      errors.add(ack);
       await sleep(Math.max(0, 1000 / rate - (performance.now() - sentAt.get(seq))));
     }
     const expected = count * receivers.length;

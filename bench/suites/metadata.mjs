@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { ratio } from '../lib/report.mjs';
 import { redisDelta, startServers, usesRedis } from '../lib/servers.mjs';
-import { closeAll, joinSessions } from '../lib/sessions.mjs';
+import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
 
 const KEY = 'counter';
 
@@ -34,7 +34,13 @@ async function incrementLoop(session, deadline, tally) {
       continue;
     }
     const code = ack.error.code;
-    tally[code === 'REVISION_CONFLICT' || code === 'BUSY' ? code : 'errors']++;
+    if (code === 'REVISION_CONFLICT') {
+      tally.conflicts++;
+    } else if (code === 'BUSY') {
+      tally.busy++;
+    } else {
+      tally.errors.add(ack);
+    }
     current = await read(session);
   }
 }
@@ -48,7 +54,7 @@ async function measure(target, writers, options, redis) {
   let sessions = [];
   try {
     sessions = await joinSessions(servers, writers, writers, `meta${writers}`);
-    const tally = { attempts: 0, commits: 0, REVISION_CONFLICT: 0, BUSY: 0, errors: 0 };
+    const tally = { attempts: 0, commits: 0, conflicts: 0, busy: 0, errors: new ErrorTally() };
     const redisBefore = await redis.reading();
     const started = performance.now();
     const deadline = started + options.duration * 1000;
@@ -62,8 +68,8 @@ async function measure(target, writers, options, redis) {
       writers,
       commitsPerS: tally.commits / elapsedS,
       attemptsPerCommit: tally.attempts / Math.max(1, tally.commits),
-      conflicts: tally.REVISION_CONFLICT,
-      busy: tally.BUSY,
+      conflicts: tally.conflicts,
+      busy: tally.busy,
       errors: tally.errors,
       redisCallsPerCommit: usesRedis(target) ? work.total / Math.max(1, tally.commits) : null,
       lostUpdates: tally.commits - final.value,
