@@ -3,22 +3,42 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectMany, inBatches } from './client.mjs';
 
+const JOIN_ATTEMPTS = 5;
+
+/** Joins, again after a refusal that asks to retry (an overloaded machine times storage out). */
+async function join(socket, payload, refusals) {
+  for (let attempt = 1; ; attempt++) {
+    const ack = await socket.request('presence:join', payload);
+    if (ack.ok) {
+      return ack.data;
+    }
+    refusals.add(ack);
+    const retry = ack.error.code === 'UNAVAILABLE' || ack.error.code === 'OVERLOADED';
+    if (!retry || attempt === JOIN_ATTEMPTS) {
+      throw new Error(`join refused: ${JSON.stringify(ack.error)}`);
+    }
+    await sleep(100 * attempt);
+  }
+}
+
 /**
  * `count` sockets of distinct users, spread round-robin over `servers`, each joined to room
  * `<tag>-r<i / perRoom>`; resolves with `{ socket, roomId, connId, epoch, userId }` each.
+ * Refused joins (retried) are counted in `refusals`.
  */
-export async function joinSessions(servers, count, perRoom, tag) {
+export async function joinSessions(servers, count, perRoom, tag, refusals = new ErrorTally()) {
   const users = Array.from({ length: count }, (_, i) => `${tag}-u${i}`);
-  const sockets = await connectMany(users, (i) => servers[i % servers.length].url);
-  return inBatches(sockets, async (socket, i) => {
-    const roomId = `${tag}-r${Math.floor(i / perRoom)}`;
-    const connId = `c${i}`;
-    const ack = await socket.request('presence:join', { roomId, connId });
-    if (!ack.ok) {
-      throw new Error(`join refused: ${JSON.stringify(ack.error)}`);
-    }
-    return { socket, roomId, connId, epoch: ack.data.epoch, userId: users[i] };
-  });
+  const sockets = await connectMany(users, (i) => servers[i % servers.length].url, 50);
+  return inBatches(
+    sockets,
+    async (socket, i) => {
+      const roomId = `${tag}-r${Math.floor(i / perRoom)}`;
+      const connId = `c${i}`;
+      const { epoch } = await join(socket, { roomId, connId }, refusals);
+      return { socket, roomId, connId, epoch, userId: users[i] };
+    },
+    50,
+  );
 }
 
 /** Refused requests by error code; prints as `3 (UNAVAILABLE 2, CLOSED 1)`. */

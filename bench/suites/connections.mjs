@@ -2,7 +2,13 @@
 // socket above the idle process, heartbeat latency and errors while held.
 import { percentile, ratio } from '../lib/report.mjs';
 import { startServer, usesRedis } from '../lib/servers.mjs';
-import { closeAll, joinSessions, periodicHeartbeats, settledMemory } from '../lib/sessions.mjs';
+import {
+  closeAll,
+  ErrorTally,
+  joinSessions,
+  periodicHeartbeats,
+  settledMemory,
+} from '../lib/sessions.mjs';
 
 async function measure(target, options, redis) {
   const server = await startServer(target, {
@@ -14,7 +20,8 @@ async function measure(target, options, redis) {
   try {
     const idle = await settledMemory(server);
     const started = performance.now();
-    sessions = await joinSessions([server], options.connections, 10, 'conn');
+    const refusals = new ErrorTally();
+    sessions = await joinSessions([server], options.connections, 10, 'conn', refusals);
     const joinS = (performance.now() - started) / 1000;
     const held = await periodicHeartbeats(sessions, options.connInterval, options.hold);
     const loaded = await settledMemory(server);
@@ -29,6 +36,7 @@ async function measure(target, options, redis) {
       heartbeats: held.latencies.length,
       p50: percentile(held.latencies, 50),
       p99: percentile(held.latencies, 99),
+      joinRefusals: refusals,
       errors: held.errors,
     };
   } finally {
@@ -65,7 +73,8 @@ export async function connectionsSuite(options, { redis }) {
           ['p50', 'hb p50 ms'],
           ['p99', 'hb p99 ms'],
           ['p99Ratio', 'p99 vs bare'],
-          ['errors', 'errors'],
+          ['joinRefusals', 'join refusals (retried)'],
+          ['errors', 'hb errors'],
         ],
         rows,
       },
