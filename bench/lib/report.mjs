@@ -30,8 +30,12 @@ const cell = (value) => {
   return String(value);
 };
 
-/** A markdown table of `rows` (objects) in the order of `columns` ([key, heading] pairs). */
-export function markdownTable(columns, rows) {
+/**
+ * A markdown table of `rows` (objects) in the order of `columns` ([key, heading] pairs), with
+ * a `failed` column when a measurement failed.
+ */
+export function markdownTable(shown, rows) {
+  const columns = rows.some((row) => row.failed) ? [...shown, ['failed', 'failed']] : shown;
   const head = `| ${columns.map(([, heading]) => heading).join(' | ')} |`;
   const rule = `|${columns.map(() => '---').join('|')}|`;
   const body = rows.map((row) => `| ${columns.map(([key]) => cell(row[key])).join(' | ')} |`);
@@ -54,4 +58,17 @@ export function publish(suite, result, context, folder) {
   writeFileSync(file, `${JSON.stringify({ suite, ...context, ...result }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
   return file;
+}
+
+/**
+ * Runs one measurement; a failure (a server that died, a socket the server closed) becomes
+ * a row that says so, and the suite goes on with the next one.
+ */
+export async function measureOrFail(row, measure) {
+  try {
+    return await measure();
+  } catch (error) {
+    console.error(`[failed] ${JSON.stringify(row)}: ${error.message}`);
+    return { ...row, failed: error.message.slice(0, 200) };
+  }
 }

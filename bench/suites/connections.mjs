@@ -1,6 +1,6 @@
 // connections: N joined sockets heartbeating every 10 s held by one process: memory per
 // socket above the idle process, heartbeat latency and errors while held.
-import { percentile, ratio } from '../lib/report.mjs';
+import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
 import { startServer, usesRedis } from '../lib/servers.mjs';
 import {
   closeAll,
@@ -49,7 +49,7 @@ export async function connectionsSuite(options, { redis }) {
   const rows = [];
   for (const target of options.targets) {
     console.error(`[connections] ${target}`);
-    rows.push(await measure(target, options, redis));
+    rows.push(await measureOrFail({ target }, () => measure(target, options, redis)));
   }
   const bare = rows.find((row) => row.target === 'bare') ?? {};
   for (const row of rows) {

@@ -2,9 +2,17 @@
 // one process and split over two processes (Redis), against bare Socket.IO doing the same.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { percentile, ratio } from '../lib/report.mjs';
+import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
 import { startServers, usesRedis } from '../lib/servers.mjs';
 import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
+
+// Members do not heartbeat here: sessions and transport pings long enough that a slow
+// join of 1,000 members on a loaded machine expires no one before the messages are sent.
+const LONG_SESSIONS = {
+  PRESENCE_TTL_MS: '600000',
+  SOCKET_PING_INTERVAL_MS: '120000',
+  SOCKET_PING_TIMEOUT_MS: '120000',
+};
 
 /** The deliveries one sender's messages reach, timed at each receiver. */
 function listen(receivers, sentAt) {
@@ -28,6 +36,7 @@ async function measure(target, processes, members, options, redis) {
     node: options.node,
     redisUrl: usesRedis(target) || twoProcessBare ? redis.url : undefined,
     prefix: `fan-${target}-${Date.now()}`,
+    env: LONG_SESSIONS,
   });
   let sessions = [];
   try {
@@ -82,7 +91,11 @@ export async function fanoutSuite(options, { redis }) {
       const group = [];
       for (const target of targets) {
         console.error(`[fanout] ${members} members, ${processes} process(es), ${target}`);
-        group.push(await measure(target, processes, members, options, redis));
+        group.push(
+          await measureOrFail({ target, processes, members }, () =>
+            measure(target, processes, members, options, redis),
+          ),
+        );
       }
       const bare = group.find((row) => row.target === 'bare') ?? {};
       for (const row of group) {

@@ -1,6 +1,6 @@
 // heartbeat: what one heartbeat costs. Closed loop (max acks/s, server CPU and Redis work
 // per heartbeat), open loop at a fixed rate (p50/p99), and one request on an idle server.
-import { percentile, ratio } from '../lib/report.mjs';
+import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
 import { startServer, redisDelta, usesRedis } from '../lib/servers.mjs';
 import { closeAll, closedLoop, idleLatency, joinSessions, openLoop } from '../lib/sessions.mjs';
 
@@ -43,7 +43,7 @@ export async function heartbeatSuite(options, { redis }) {
   const rows = [];
   for (const target of options.targets) {
     console.error(`[heartbeat] ${target}`);
-    rows.push(await measure(target, options, redis));
+    rows.push(await measureOrFail({ target }, () => measure(target, options, redis)));
   }
   const bare = rows.find((row) => row.target === 'bare') ?? {};
   for (const row of rows) {

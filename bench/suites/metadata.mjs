@@ -2,7 +2,7 @@
 // read + revision-CAS write, retrying on REVISION_CONFLICT: attempts per commit, commits/s
 // and lost updates (the final value against the commits acknowledged: must be 0).
 import { performance } from 'node:perf_hooks';
-import { ratio } from '../lib/report.mjs';
+import { measureOrFail, ratio } from '../lib/report.mjs';
 import { redisDelta, startServers, usesRedis } from '../lib/servers.mjs';
 import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
 
@@ -87,7 +87,9 @@ export async function metadataSuite(options, { redis }) {
     const group = [];
     for (const target of targets) {
       console.error(`[metadata] ${writers} writers, ${target}`);
-      group.push(await measure(target, writers, options, redis));
+      group.push(
+        await measureOrFail({ target, writers }, () => measure(target, writers, options, redis)),
+      );
     }
     const first = group[0] ?? {};
     for (const row of group) {

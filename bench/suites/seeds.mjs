@@ -2,7 +2,7 @@
 // heartbeating every 5 s (every other beat changes the state), one process for bare and
 // memory, two on one Redis for lua and batched: latency, Redis ops/s, memory and CPU.
 import { performance } from 'node:perf_hooks';
-import { percentile, ratio } from '../lib/report.mjs';
+import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
 import { redisDelta, startServers, usesRedis } from '../lib/servers.mjs';
 import { closeAll, joinSessions, periodicHeartbeats, settledMemory } from '../lib/sessions.mjs';
 
@@ -48,7 +48,7 @@ export async function seedsSuite(options, { redis }) {
   const rows = [];
   for (const target of options.targets) {
     console.error(`[seeds] ${target}`);
-    rows.push(await measure(target, options, redis));
+    rows.push(await measureOrFail({ target }, () => measure(target, options, redis)));
   }
   const bare = rows.find((row) => row.target === 'bare') ?? {};
   for (const row of rows) {
