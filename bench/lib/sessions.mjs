@@ -91,7 +91,11 @@ export async function closedLoop(sessions, seconds) {
   await Promise.all(
     sessions.map(async (session) => {
       while (performance.now() < deadline) {
-        acks += errors.add(await heartbeat(session)) ? 1 : 0;
+        // Not `acks += …await…`: that would read acks before the await and lose counts.
+        const ack = await heartbeat(session);
+        if (errors.add(ack)) {
+          acks++;
+        }
       }
     }),
   );
