@@ -172,7 +172,7 @@ export async function settledMemory(server, readings = 5) {
     const memory = await server.memory();
     heapUsed = Math.min(heapUsed, memory.heapUsed);
     rss = memory.rss;
-    await sleep(200);
+    await sleep(100);
   }
   return { heapUsed, rss };
 }
