@@ -134,7 +134,9 @@ describe('lease locks (memory engine)', () => {
         sockets: [alice, bob],
       } = await roomWith(app, 'alice', 'bob');
       const lockName = newLock();
+      const granted = nextEvent<LockEvent>(bob, 'lock:event', (e) => e.type === 'acquired');
       const grant = okData(await acquire(alice, { ...channel, lockName, ttlMs: 2000 }));
+      await granted; // so the release below is the only event bob records
 
       errorOf(
         await request(bob, 'lock:renew', { ...channel, lockName, ttlMs: 5000 }),
@@ -379,7 +381,9 @@ describe('lease locks (memory engine)', () => {
       const lockName = newLock();
       const bobPhone = await open(app, 'bob');
       await joinSeenBy(alice, bobPhone, { roomId, connId: 'bob-phone' });
+      const granted = nextEvent<LockEvent>(alice, 'lock:event', (e) => e.type === 'acquired');
       const grant = okData(await acquire(bob, { ...channel, lockName, ttlMs: 60_000 }));
+      await granted; // the grant's event travels apart from the ack: record only after it
       const seen = record<LockEvent>(alice, 'lock:event');
 
       const leaveSeen = nextEvent<PresenceEvent>(
