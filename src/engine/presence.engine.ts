@@ -77,6 +77,12 @@ export interface SweepOutcome {
  * Member lists are ordered by connId (`byConnId`) and rooms by roomId, on every engine.
  */
 export abstract class PresenceEngine {
+  /**
+   * Whether every call has done its work by the time it returns (in-process storage): a
+   * caller then needs no deadline, and calls apply in the order they were made.
+   */
+  abstract readonly completesInCall: boolean;
+
   /** Ready to serve (scripts loaded); awaited before readiness turns green. */
   abstract ready(): Promise<void>;
 

@@ -31,6 +31,10 @@ export class HeartbeatSender implements OnApplicationShutdown {
     if (this.batcher) {
       return this.batcher.submit(cmd);
     }
+    if (this.engine.completesInCall) {
+      // In-process storage: done before it returns, so in order and never late.
+      return { outcome: await this.engine.heartbeat(cmd), announce: true };
+    }
     // One deadline, from submission: the wait for the session's previous beat counts, and
     // the engine's own deadline joins this one instead of starting afresh.
     const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');

@@ -29,6 +29,7 @@ interface Room {
 /** Presence for a single process: plain maps, the same rules as the Redis engine. */
 @Injectable()
 export class MemoryPresenceEngine extends PresenceEngine {
+  readonly completesInCall = true;
   private readonly rooms = new Map<string, Room>();
   private leaseHolder?: { holder: string; until: number };
 

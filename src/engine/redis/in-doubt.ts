@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Deadline } from '../../common/deadline.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { currentDeadline } from '../../common/storage-deadline.js';
 
@@ -57,9 +58,9 @@ function readyWaiters(redis: Redis): Set<() => void> {
 }
 
 /** Resolves when the client is ready, rejects once the deadline passed. */
-function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
+function readyAgain(redis: Redis, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (deadline.aborted) {
+    if (deadline.passed) {
       reject(new Error('deadline passed while the outcome was in doubt'));
       return;
     }
@@ -68,9 +69,10 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
       return;
     }
     const waiters = readyWaiters(redis);
+    let cancelOnPass = (): unknown => undefined;
     const settle = (ready: boolean) => () => {
       waiters.delete(onReady);
-      deadline.removeEventListener('abort', onAbort);
+      cancelOnPass();
       if (ready) {
         resolve();
       } else {
@@ -78,8 +80,7 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
       }
     };
     const onReady = settle(true);
-    const onAbort = settle(false);
     waiters.add(onReady);
-    deadline.addEventListener('abort', onAbort);
+    cancelOnPass = deadline.onPass(settle(false));
   });
 }

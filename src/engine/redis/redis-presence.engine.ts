@@ -44,6 +44,7 @@ const SWEEP_DEADLINE_FACTOR = 2;
  * sent again and answered once (see in-doubt.ts). Heartbeats and the sweep live apart.
  */
 export class RedisPresenceEngine extends PresenceEngine {
+  readonly completesInCall = false;
   private readonly scripts: ScriptRegistry;
   private readonly states = new StateCache();
   private readonly indexes: PresenceIndexes;
