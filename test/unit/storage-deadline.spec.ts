@@ -1,4 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
+import { Deadline } from '../../src/common/deadline.js';
 import { withDeadline } from '../../src/common/storage-deadline.js';
 
 describe('withDeadline', () => {
@@ -30,5 +31,20 @@ describe('withDeadline', () => {
     await wait(80);
     await expect(nested).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(started).toBe(false);
+  });
+});
+
+describe('Deadline', () => {
+  it('calls each listener once when it passes, and none that was cancelled', () => {
+    const deadline = new Deadline();
+    const heard: string[] = [];
+    deadline.onPass(() => heard.push('a'));
+    const cancel = deadline.onPass(() => heard.push('b'));
+    cancel();
+    expect(deadline.passed).toBe(false);
+    deadline.pass();
+    deadline.pass();
+    expect(deadline.passed).toBe(true);
+    expect(heard).toEqual(['a']);
   });
 });
