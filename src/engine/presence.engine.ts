@@ -1,3 +1,4 @@
+import type { Deadline } from '../common/deadline.js';
 import type { JsonObject, Member } from '../common/protocol/index.js';
 
 /** One change to a connection's state, applied in order by `heartbeat`. */
@@ -97,9 +98,10 @@ export abstract class PresenceEngine {
   /**
    * Refreshes the TTL and applies the state ops, only for the current epoch (else
    * STALE_EPOCH); gone: NOT_JOINED; another user's connId: FORBIDDEN. A heartbeat that
-   * changes nothing does not rewrite the stored state.
+   * changes nothing does not rewrite the stored state. Given the caller's `deadline`
+   * (counted from its submission), that one bounds the call instead of the engine's own.
    */
-  abstract heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome>;
+  abstract heartbeat(cmd: HeartbeatCommand, deadline?: Deadline): Promise<HeartbeatOutcome>;
 
   /**
    * Several heartbeats at once, answered in order, each with its outcome or its AppError.

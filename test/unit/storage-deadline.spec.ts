@@ -9,22 +9,26 @@ describe('withDeadline', () => {
     });
   });
 
-  it('nested: the outer deadline counts, the inner one does not start afresh', async () => {
-    const outerCuts = withDeadline(20, () => withDeadline(10_000, () => wait(200, 'late')));
+  it('given an outer deadline: that one counts, the inner one does not start afresh', async () => {
+    const outerCuts = withDeadline(20, (d) => withDeadline(10_000, () => wait(200, 'late'), d));
     await expect(outerCuts).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    const innerIgnored = withDeadline(10_000, () => withDeadline(10, () => wait(60, 'done')));
+    const innerIgnored = withDeadline(10_000, (d) => withDeadline(10, () => wait(60, 'done'), d));
     await expect(innerIgnored).resolves.toBe('done');
   });
 
   it('starts no nested work once the outer deadline has passed', async () => {
     let started = false;
     let nested: Promise<unknown> = Promise.resolve();
-    const outer = withDeadline(20, async () => {
+    const outer = withDeadline(20, async (d) => {
       await wait(60);
-      nested = withDeadline(1000, () => {
-        started = true;
-        return Promise.resolve();
-      });
+      nested = withDeadline(
+        1000,
+        () => {
+          started = true;
+          return Promise.resolve();
+        },
+        d,
+      );
       return nested;
     });
     await expect(outer).rejects.toMatchObject({ code: 'UNAVAILABLE' });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Deadline } from '../../common/deadline.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { currentDeadline } from '../../common/storage-deadline.js';
 
 /**
  * In-doubt writes. When a connection drops after a command was sent, its reply is lost and
@@ -26,11 +25,14 @@ export const isInDoubt = (err: unknown): boolean =>
 /**
  * Runs `call`; when its outcome is in doubt, waits for the client to be ready again and
  * runs the same call (same request id: the `done` key answers if it had run), until it
- * gets a definite answer. Bounded by the enclosing `withDeadline`: past it, no call starts
- * again. Outside a deadline the first failure is final.
+ * gets a definite answer. Bounded by `deadline` (the caller's, from `withDeadline`): past
+ * it, no call starts again. Without a deadline the first failure is final.
  */
-export async function untilDefinite<T>(redis: Redis, call: () => Promise<T>): Promise<T> {
-  const deadline = currentDeadline();
+export async function untilDefinite<T>(
+  redis: Redis,
+  deadline: Deadline | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     try {
       return await call();
