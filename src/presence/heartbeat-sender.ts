@@ -49,8 +49,11 @@ export class HeartbeatSender implements OnApplicationShutdown {
    */
   private inOrder(cmd: HeartbeatCommand, deadline: Deadline) {
     const key = `${cmd.roomId}\u0000${cmd.connId}`;
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const sent = previous.catch(() => undefined).then(() => this.engine.heartbeat(cmd, deadline));
+    const previous = this.tails.get(key);
+    // Nothing in flight for the session (the usual case): sent at once.
+    const sent = previous
+      ? previous.catch(() => undefined).then(() => this.engine.heartbeat(cmd, deadline))
+      : this.engine.heartbeat(cmd, deadline);
     this.tails.set(key, sent);
     const forget = () => {
       if (this.tails.get(key) === sent) {
