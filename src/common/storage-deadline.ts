@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { Deadline } from './deadline.js';
 import { AppError } from './errors/app-error.js';
 import { ErrorCode } from './protocol/index.js';
 
@@ -13,56 +13,56 @@ export const isNoScript = (err: unknown): boolean =>
 /** Reloads after a NOSCRIPT that ioredis's own single resend did not cover. */
 const NOSCRIPT_RETRIES = 3;
 
-/** The deadline of the storage call running now: aborted once its caller was answered. */
-const deadlines = new AsyncLocalStorage<AbortSignal>();
-
-/**
- * The signal of the enclosing `withDeadline`, if any. Work that would start late (a retry
- * after a reconnect) checks it, so nothing runs after its caller was told UNAVAILABLE.
- */
-export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore();
+/** Runs `work`, again after a NOSCRIPT (the script did not run; ioredis then sends EVAL). */
+async function attempt<T>(work: () => Promise<T>, retries: number): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (retries > 0 && isNoScript(err)) {
+      return attempt(work, retries - 1);
+    }
+    throw err;
+  }
+}
 
 /**
  * Every call ends within `timeoutMs` and fails only with an AppError. Work that outlives
  * the deadline may still land: that is what UNAVAILABLE tells the caller. Work that
  * failed with NOSCRIPT did not run and is tried again (ioredis then sends it as EVAL).
- * Inside another `withDeadline` the outer deadline is the one that counts (one deadline
- * per request, e.g. a heartbeat's from its submission); once it passed, nothing starts.
+ * `work` receives the deadline, and hands it to every call that might start late (see
+ * untilDefinite). Given an `outer` deadline (one per request, e.g. a heartbeat's from its
+ * submission), that one counts instead of a new one; once it passed, nothing starts.
+ * Passed by hand rather than through AsyncLocalStorage, whose promise hooks would slow
+ * every promise of the process; the memory engine needs no deadline at all.
  */
-export async function withDeadline<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
-  const attempt = async (retries: number): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      if (retries > 0 && isNoScript(err)) {
-        return attempt(retries - 1);
-      }
-      throw err;
-    }
-  };
-  const outer = currentDeadline();
+export function withDeadline<T>(
+  timeoutMs: number,
+  work: (deadline: Deadline) => Promise<T>,
+  outer?: Deadline,
+): Promise<T> {
   if (outer) {
-    if (outer.aborted) {
-      throw toAppError(undefined); // its caller was answered already: start nothing
+    if (outer.passed) {
+      return Promise.reject(toAppError(undefined)); // its caller was answered: start nothing
     }
-    return attempt(NOSCRIPT_RETRIES).catch((err: unknown) => Promise.reject(toAppError(err)));
+    return attempt(() => work(outer), NOSCRIPT_RETRIES).catch((err: unknown) =>
+      Promise.reject(toAppError(err)),
+    );
   }
-  const expiry = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expiry.abort();
+  const deadline = new Deadline();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      deadline.pass();
       reject(toAppError(undefined));
     }, timeoutMs);
+    attempt(() => work(deadline), NOSCRIPT_RETRIES).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(toAppError(err));
+      },
+    );
   });
-  try {
-    return await Promise.race([
-      deadlines.run(expiry.signal, () => attempt(NOSCRIPT_RETRIES)),
-      deadline,
-    ]);
-  } catch (err) {
-    throw toAppError(err);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,3 +1,4 @@
+import type { Deadline } from '../common/deadline.js';
 import type { JsonObject, Member } from '../common/protocol/index.js';
 
 /** One change to a connection's state, applied in order by `heartbeat`. */
@@ -77,6 +78,12 @@ export interface SweepOutcome {
  * Member lists are ordered by connId (`byConnId`) and rooms by roomId, on every engine.
  */
 export abstract class PresenceEngine {
+  /**
+   * Whether every call has done its work by the time it returns (in-process storage): a
+   * caller then needs no deadline, and calls apply in the order they were made.
+   */
+  abstract readonly completesInCall: boolean;
+
   /** Ready to serve (scripts loaded); awaited before readiness turns green. */
   abstract ready(): Promise<void>;
 
@@ -91,9 +98,10 @@ export abstract class PresenceEngine {
   /**
    * Refreshes the TTL and applies the state ops, only for the current epoch (else
    * STALE_EPOCH); gone: NOT_JOINED; another user's connId: FORBIDDEN. A heartbeat that
-   * changes nothing does not rewrite the stored state.
+   * changes nothing does not rewrite the stored state. Given the caller's `deadline`
+   * (counted from its submission), that one bounds the call instead of the engine's own.
    */
-  abstract heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome>;
+  abstract heartbeat(cmd: HeartbeatCommand, deadline?: Deadline): Promise<HeartbeatOutcome>;
 
   /**
    * Several heartbeats at once, answered in order, each with its outcome or its AppError.

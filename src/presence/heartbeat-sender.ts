@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Deadline } from '../common/deadline.js';
 import { withDeadline } from '../common/storage-deadline.js';
 import { AppConfig } from '../config/app-config.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
@@ -31,20 +32,28 @@ export class HeartbeatSender implements OnApplicationShutdown {
     if (this.batcher) {
       return this.batcher.submit(cmd);
     }
+    if (this.engine.completesInCall) {
+      // In-process storage: done before it returns, so in order and never late.
+      return { outcome: await this.engine.heartbeat(cmd), announce: true };
+    }
     // One deadline, from submission: the wait for the session's previous beat counts, and
     // the engine's own deadline joins this one instead of starting afresh.
     const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');
-    return { outcome: await withDeadline(timeoutMs, () => this.inOrder(cmd)), announce: true };
+    const outcome = await withDeadline(timeoutMs, (deadline) => this.inOrder(cmd, deadline));
+    return { outcome, announce: true };
   }
 
   /**
    * Sends after the session's previous heartbeat settles: back-to-back patches then apply
    * to each other's result instead of racing on the stored state.
    */
-  private inOrder(cmd: HeartbeatCommand) {
+  private inOrder(cmd: HeartbeatCommand, deadline: Deadline) {
     const key = `${cmd.roomId}\u0000${cmd.connId}`;
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const sent = previous.catch(() => undefined).then(() => this.engine.heartbeat(cmd));
+    const previous = this.tails.get(key);
+    // Nothing in flight for the session (the usual case): sent at once.
+    const sent = previous
+      ? previous.catch(() => undefined).then(() => this.engine.heartbeat(cmd, deadline))
+      : this.engine.heartbeat(cmd, deadline);
     this.tails.set(key, sent);
     const forget = () => {
       if (this.tails.get(key) === sent) {

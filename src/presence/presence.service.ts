@@ -94,7 +94,9 @@ export class PresenceService {
     if (dto.state !== undefined && dto.statePatch !== undefined) {
       throw new AppError(ErrorCode.BAD_REQUEST, 'state and statePatch are exclusive: send one');
     }
-    await this.sessions.assertHolds(socket, dto);
+    if (!this.sessions.holds(socket, dto)) {
+      await this.sessions.refuseUnheld(socket, dto);
+    }
     const ops: StateOp[] = [];
     if (dto.state !== undefined) {
       ops.push({ state: dto.state });

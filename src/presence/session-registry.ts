@@ -77,11 +77,13 @@ export class SessionRegistry {
    * is another user's (FORBIDDEN), or a newer session took this socket's one over
    * (STALE_EPOCH: stop using it).
    */
-  async assertHolds(socket: AppSocket, ref: SessionRef): Promise<void> {
+  holds(socket: AppSocket, ref: SessionRef): boolean {
+    return socket.data.joined.has(joinedKey(ref.roomId, ref.connId));
+  }
+
+  /** Why a socket does not hold `ref` (see holds): always rejects, with that AppError. */
+  async refuseUnheld(socket: AppSocket, ref: SessionRef): Promise<never> {
     const key = joinedKey(ref.roomId, ref.connId);
-    if (socket.data.joined.has(key)) {
-      return;
-    }
     const member = (await this.engine.list(ref.roomId)).find((m) => m.connId === ref.connId);
     if (member && member.userId !== socket.data.userId) {
       throw new AppError(ErrorCode.FORBIDDEN, 'connId belongs to another user');

@@ -1,12 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  BurstyRateLimiter,
-  RateLimiterMemory,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
 import { StorageBackend } from '../engine/storage-backend.js';
+import { EventBudget } from './event-budget.js';
 
 /** How a limiter answered: allowed, refused, or (storage failed everywhere) allowed anyway. */
 export type LimitVerdict = 'allowed' | 'refused';
@@ -14,15 +10,14 @@ export type LimitVerdict = 'allowed' | 'refused';
 /**
  * The rate limiters. New connections per IP are counted wherever the storage is shared
  * (cluster-wide on Redis, with an in-memory insurance while Redis is away); events per
- * socket are local (a socket lives on one process): a token bucket of
- * RATE_EVENTS_PER_SECOND with bursts up to twice that.
+ * socket are local (a socket lives on one process): each socket holds an EventBudget of
+ * RATE_EVENTS_PER_SECOND with bursts up to twice that, checked without a promise.
  */
 @Injectable()
 export class Limiters {
   private readonly logger = new Logger(Limiters.name);
   private readonly connectionsPerIp: RateLimiterAbstract;
-  private readonly eventsPerSocket: BurstyRateLimiter;
-  private readonly floodStrikes: RateLimiterMemory;
+  private readonly eventsPerSecond: number;
 
   constructor(config: AppConfig, storage: StorageBackend) {
     this.connectionsPerIp = storage.limiter({
@@ -30,30 +25,16 @@ export class Limiters {
       duration: 60,
       keyPrefix: 'conn-ip',
     });
-    const rate = config.get('RATE_EVENTS_PER_SECOND');
-    this.eventsPerSocket = new BurstyRateLimiter(
-      new RateLimiterMemory({ points: rate, duration: 1, keyPrefix: 'events' }),
-      new RateLimiterMemory({ points: rate, duration: 2, keyPrefix: 'events-burst' }),
-    );
-    // Refused for 10 s on end at the full rate is flooding, not a burst: disconnect.
-    this.floodStrikes = new RateLimiterMemory({
-      points: rate * 10,
-      duration: 10,
-      keyPrefix: 'flood',
-    });
+    this.eventsPerSecond = config.get('RATE_EVENTS_PER_SECOND');
   }
 
   connectionFrom(ip: string): Promise<LimitVerdict> {
     return this.verdict(this.connectionsPerIp.consume(ip), 'connections per IP');
   }
 
-  eventFrom(socketId: string): Promise<LimitVerdict> {
-    return this.verdict(this.eventsPerSocket.consume(socketId), 'events per socket');
-  }
-
-  /** Records a refused event; 'refused' once the socket has been refused too often. */
-  strike(socketId: string): Promise<LimitVerdict> {
-    return this.verdict(this.floodStrikes.consume(socketId), 'flood strikes');
+  /** A new socket's allowance of events. */
+  eventBudget(): EventBudget {
+    return new EventBudget(this.eventsPerSecond);
   }
 
   private async verdict(consumed: Promise<unknown>, limit: string): Promise<LimitVerdict> {

@@ -16,30 +16,29 @@ const logger = new Logger('PacketGuard');
  * answered BAD_REQUEST; any other goes to the dispatcher. It never calls `next`, so
  * Socket.IO emits nothing and the socket needs no listener per event.
  */
-export const packetGuard =
-  (
-    socket: AppSocket,
-    limiters: Limiters,
-    metrics: RealtimeMetrics,
-    dispatcher: RequestDispatcher,
-  ) =>
-  ([event, ...args]: Event): void => {
-    void limiters.eventFrom(socket.id).then(async (verdict) => {
-      if (verdict === 'refused') {
-        metrics.rateLimited.inc({ limit: 'events_per_socket' });
-        refuse(socket, event, args, ErrorCode.RATE_LIMITED, 'too many requests: slow down');
-        if ((await limiters.strike(socket.id)) === 'refused' && socket.connected) {
-          logger.warn({ msg: 'disconnecting a flooding socket', userId: socket.data.userId });
-          socket.disconnect(true);
-        }
-      } else if (!socket.connected) {
-        // An event that outlived its socket is dropped, as Socket.IO itself drops it.
-      } else if (typeof event !== 'string' || !dispatcher.dispatch(socket, event, args)) {
-        metrics.events.inc({ event: 'unknown', outcome: ErrorCode.BAD_REQUEST });
-        refuse(socket, event, args, ErrorCode.BAD_REQUEST, 'unknown event');
+export const packetGuard = (
+  socket: AppSocket,
+  limiters: Limiters,
+  metrics: RealtimeMetrics,
+  dispatcher: RequestDispatcher,
+) => {
+  const budget = limiters.eventBudget();
+  return ([event, ...args]: Event): void => {
+    if (!budget.allows()) {
+      metrics.rateLimited.inc({ limit: 'events_per_socket' });
+      refuse(socket, event, args, ErrorCode.RATE_LIMITED, 'too many requests: slow down');
+      if (budget.strikeOut() && socket.connected) {
+        logger.warn({ msg: 'disconnecting a flooding socket', userId: socket.data.userId });
+        socket.disconnect(true);
       }
-    });
+    } else if (!socket.connected) {
+      // An event that outlived its socket is dropped, as Socket.IO itself drops it.
+    } else if (typeof event !== 'string' || !dispatcher.dispatch(socket, event, args)) {
+      metrics.events.inc({ event: 'unknown', outcome: ErrorCode.BAD_REQUEST });
+      refuse(socket, event, args, ErrorCode.BAD_REQUEST, 'unknown event');
+    }
   };
+};
 
 function refuse(
   socket: AppSocket,

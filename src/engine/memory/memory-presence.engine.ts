@@ -29,6 +29,7 @@ interface Room {
 /** Presence for a single process: plain maps, the same rules as the Redis engine. */
 @Injectable()
 export class MemoryPresenceEngine extends PresenceEngine {
+  readonly completesInCall = true;
   private readonly rooms = new Map<string, Room>();
   private leaseHolder?: { holder: string; until: number };
 
@@ -79,11 +80,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
   async heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
     const conn = this.fenced(cmd);
     const now = this.now();
-    const state = applyStateOps(conn.member.state, cmd.ops);
-    const changed = !sameJson(state, conn.member.state);
-    conn.member = { ...conn.member, state, lastSeenAt: now };
+    const stored = conn.member; // never handed out: callers get copies
+    const state = applyStateOps(stored.state, cmd.ops);
+    const changed = !sameJson(state, stored.state);
+    stored.state = state;
+    stored.lastSeenAt = now;
     conn.expiresAt = now + cmd.ttlMs;
-    return { epoch: conn.epoch, changed, expiresAt: conn.expiresAt, member: { ...conn.member } };
+    return { epoch: conn.epoch, changed, expiresAt: conn.expiresAt, member: { ...stored } };
   }
 
   async heartbeatMany(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {

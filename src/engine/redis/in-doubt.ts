@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Deadline } from '../../common/deadline.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { currentDeadline } from '../../common/storage-deadline.js';
 
 /**
  * In-doubt writes. When a connection drops after a command was sent, its reply is lost and
@@ -25,11 +25,14 @@ export const isInDoubt = (err: unknown): boolean =>
 /**
  * Runs `call`; when its outcome is in doubt, waits for the client to be ready again and
  * runs the same call (same request id: the `done` key answers if it had run), until it
- * gets a definite answer. Bounded by the enclosing `withDeadline`: past it, no call starts
- * again. Outside a deadline the first failure is final.
+ * gets a definite answer. Bounded by `deadline` (the caller's, from `withDeadline`): past
+ * it, no call starts again. Without a deadline the first failure is final.
  */
-export async function untilDefinite<T>(redis: Redis, call: () => Promise<T>): Promise<T> {
-  const deadline = currentDeadline();
+export async function untilDefinite<T>(
+  redis: Redis,
+  deadline: Deadline | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     try {
       return await call();
@@ -57,9 +60,9 @@ function readyWaiters(redis: Redis): Set<() => void> {
 }
 
 /** Resolves when the client is ready, rejects once the deadline passed. */
-function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
+function readyAgain(redis: Redis, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (deadline.aborted) {
+    if (deadline.passed) {
       reject(new Error('deadline passed while the outcome was in doubt'));
       return;
     }
@@ -68,9 +71,10 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
       return;
     }
     const waiters = readyWaiters(redis);
+    let cancelOnPass = (): unknown => undefined;
     const settle = (ready: boolean) => () => {
       waiters.delete(onReady);
-      deadline.removeEventListener('abort', onAbort);
+      cancelOnPass();
       if (ready) {
         resolve();
       } else {
@@ -78,8 +82,7 @@ function readyAgain(redis: Redis, deadline: AbortSignal): Promise<void> {
       }
     };
     const onReady = settle(true);
-    const onAbort = settle(false);
     waiters.add(onReady);
-    deadline.addEventListener('abort', onAbort);
+    cancelOnPass = deadline.onPass(settle(false));
   });
 }

@@ -64,7 +64,8 @@ export class RedisLockSweep {
   private expire({ channel, lockName }: DueEntry): Promise<unknown> {
     const locks = channelKeys(this.prefix, channel).locks;
     const done = channelDoneKey(this.prefix, channel, newRequestId());
-    return untilDefinite(this.redis, () =>
+    // Outside any request's deadline: the first failure is final, the lock swept next time.
+    return untilDefinite(this.redis, undefined, () =>
       this.redis.lockExpire(locks, done, lockName, DONE_LIFETIME_MS),
     );
   }

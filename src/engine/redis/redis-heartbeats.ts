@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
+import type { Deadline } from '../../common/deadline.js';
 import { isNoScript, toAppError } from '../../common/storage-deadline.js';
 import type { HeartbeatCommand, HeartbeatOutcome } from '../presence.engine.js';
 import { applyStateOps } from '../state-ops.js';
@@ -41,9 +42,9 @@ export class RedisHeartbeats {
     private readonly doneTtlMs: number,
   ) {}
 
-  async one(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
+  async one(cmd: HeartbeatCommand, deadline: Deadline): Promise<HeartbeatOutcome> {
     const plan = this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch));
-    return this.settle(cmd, plan, await this.send(plan));
+    return this.settle(cmd, plan, await this.send(plan, deadline), deadline);
   }
 
   /**
@@ -51,7 +52,7 @@ export class RedisHeartbeats {
    * ops one call each (compare-and-set, announced as in `one`). Each command is answered
    * with its outcome or its AppError.
    */
-  async many(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
+  async many(cmds: HeartbeatCommand[], deadline: Deadline): Promise<(HeartbeatOutcome | Error)[]> {
     const plans = cmds.map((cmd) =>
       this.plan(cmd, this.states.get(cmd.roomId, cmd.connId, cmd.epoch)),
     );
@@ -74,8 +75,15 @@ export class RedisHeartbeats {
       calls.map(async (call, k) => {
         const [err, reply] = replies[k] ?? [new Error('missing pipeline reply')];
         const answers = call.refresh
-          ? await this.refreshed(cmds, bases, call, err, reply)
-          : [await this.answered(cmds[call.indexes[0]], plans[call.indexes[0]], err, reply)];
+          ? await this.refreshed(cmds, bases, call, [err, reply], deadline)
+          : [
+              await this.answered(
+                cmds[call.indexes[0]],
+                plans[call.indexes[0]],
+                [err, reply],
+                deadline,
+              ),
+            ];
         call.indexes.forEach((i, n) => (results[i] = answers[n]));
       }),
     );
@@ -87,15 +95,15 @@ export class RedisHeartbeats {
     cmds: HeartbeatCommand[],
     bases: (HashedState | undefined)[],
     call: BatchCall,
-    err: Error | null,
-    reply: unknown,
+    [err, reply]: [Error | null, unknown],
+    deadline: Deadline,
   ): Promise<(HeartbeatOutcome | Error)[]> {
     let answers: (HeartbeatOutcome | Error | typeof OUTDATED)[];
     try {
       if (err && !isNoScript(err) && !isInDoubt(err)) {
         throw err;
       }
-      const definite = err ? await this.sendRefresh(call) : reply;
+      const definite = err ? await this.sendRefresh(call, deadline) : reply;
       answers = refreshOutcomes(definite, cmds, call.indexes, bases);
     } catch (failure) {
       return call.indexes.map(() => toAppError(failure));
@@ -103,7 +111,7 @@ export class RedisHeartbeats {
     return Promise.all(
       answers.map(async (answer, n) =>
         answer === OUTDATED
-          ? this.one(cmds[call.indexes[n]]).catch((failure) => toAppError(failure))
+          ? this.one(cmds[call.indexes[n]], deadline).catch((failure) => toAppError(failure))
           : answer,
       ),
     );
@@ -113,32 +121,34 @@ export class RedisHeartbeats {
   private async answered(
     cmd: HeartbeatCommand,
     plan: HeartbeatPlan,
-    err: Error | null,
-    reply: unknown,
+    [err, reply]: [Error | null, unknown],
+    deadline: Deadline,
   ): Promise<HeartbeatOutcome | Error> {
     try {
       if (isNoScript(err)) {
-        return await this.one(cmd); // it did not run: once more on its own
+        return await this.one(cmd, deadline); // it did not run: once more on its own
       }
       if (isInDoubt(err)) {
-        return await this.settle(cmd, plan, await this.send(plan));
+        return await this.settle(cmd, plan, await this.send(plan, deadline), deadline);
       }
       if (err) {
         throw err;
       }
-      return await this.settle(cmd, plan, reply);
+      return await this.settle(cmd, plan, reply, deadline);
     } catch (failure) {
       return toAppError(failure);
     }
   }
 
   /** A refresh is idempotent: sent again as it was. */
-  private sendRefresh(call: BatchCall): Promise<unknown> {
-    return untilDefinite(this.redis, () => this.redis.presenceHeartbeatBatch(...call.args));
+  private sendRefresh(call: BatchCall, deadline: Deadline): Promise<unknown> {
+    return untilDefinite(this.redis, deadline, () =>
+      this.redis.presenceHeartbeatBatch(...call.args),
+    );
   }
 
-  private send(plan: HeartbeatPlan): Promise<unknown> {
-    return untilDefinite(this.redis, () => this.redis.presenceHeartbeat(...plan.args));
+  private send(plan: HeartbeatPlan, deadline: Deadline): Promise<unknown> {
+    return untilDefinite(this.redis, deadline, () => this.redis.presenceHeartbeat(...plan.args));
   }
 
   /** Ops applied to the state this process believes current (none known: the script says). */
@@ -160,6 +170,7 @@ export class RedisHeartbeats {
     cmd: HeartbeatCommand,
     firstPlan: HeartbeatPlan,
     firstReply: unknown,
+    deadline: Deadline,
   ): Promise<HeartbeatOutcome> {
     let [plan, reply] = [firstPlan, presenceReply(firstReply)];
     for (let attempt = 1; reply.status === 'MISMATCH'; attempt++) {
@@ -168,7 +179,7 @@ export class RedisHeartbeats {
       }
       const stored = JSON.parse(String(reply.body[0])) as JsonObject;
       plan = this.plan(cmd, { state: stored, hash: String(reply.body[1]) });
-      reply = presenceReply(await this.send(plan));
+      reply = presenceReply(await this.send(plan, deadline));
     }
     return this.outcome(cmd, plan, reply);
   }

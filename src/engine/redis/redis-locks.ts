@@ -3,6 +3,7 @@ import type { ChannelRef, LockSummary } from '../../common/protocol/index.js';
 import type { AcquireOutcome } from '../metadata.engine.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode } from '../../common/protocol/index.js';
+import type { Deadline } from '../../common/deadline.js';
 import { newRequestId, untilDefinite } from './in-doubt.js';
 import { channelDoneKey, channelKeys, lockExpiryKey, lockExpiryMember } from './keys.js';
 import { lockAccepted } from './scripts.js';
@@ -43,10 +44,11 @@ export class RedisLocks {
     owner: string,
     ttlMs: number,
     maxLocks: number,
+    deadline: Deadline,
   ): Promise<AcquireOutcome> {
     const { locks, fence } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await this.definite(() =>
+    const reply = await this.definite(deadline, () =>
       this.redis.lockAcquire(
         locks,
         fence,
@@ -82,10 +84,11 @@ export class RedisLocks {
     lockName: string,
     owner: string,
     ttlMs: number,
+    deadline: Deadline,
   ): Promise<{ expiresAt: number }> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await this.definite(() =>
+    const reply = await this.definite(deadline, () =>
       this.redis.lockRenew(locks, done, lockName, owner, ttlMs, DONE_LIFETIME_MS),
     );
     const expiresAt = Number(lockAccepted(reply, lockName)[1]);
@@ -93,10 +96,15 @@ export class RedisLocks {
     return { expiresAt };
   }
 
-  async release(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
+  async release(
+    channel: ChannelRef,
+    lockName: string,
+    owner: string,
+    deadline: Deadline,
+  ): Promise<LockSummary> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const reply = await this.definite(() =>
+    const reply = await this.definite(deadline, () =>
       this.redis.lockRelease(locks, done, lockName, owner, DONE_LIFETIME_MS),
     );
     const released = { lockName, owner, expiresAt: Number(lockAccepted(reply, lockName)[1]) };
@@ -117,10 +125,14 @@ export class RedisLocks {
     return byName(found);
   }
 
-  async releaseAllOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
+  async releaseAllOf(
+    channel: ChannelRef,
+    owner: string,
+    deadline: Deadline,
+  ): Promise<LockSummary[]> {
     const { locks } = channelKeys(this.prefix, channel);
     const done = this.doneKey(channel);
-    const flat = (await this.definite(() =>
+    const flat = (await this.definite(deadline, () =>
       this.redis.lockReleaseOwner(locks, done, owner, DONE_LIFETIME_MS),
     )) as unknown[];
     const released: LockSummary[] = [];
@@ -132,9 +144,9 @@ export class RedisLocks {
   }
 
   /** The call run until definite, and not replayed once its caller was answered. */
-  private async definite(run: () => Promise<unknown>): Promise<unknown> {
+  private async definite(deadline: Deadline, run: () => Promise<unknown>): Promise<unknown> {
     const until = Date.now() + this.answerWithinMs;
-    const reply = await untilDefinite(this.redis, () =>
+    const reply = await untilDefinite(this.redis, deadline, () =>
       Date.now() < until ? run() : Promise.resolve(ABANDONED),
     );
     if (reply === ABANDONED) {

@@ -15,6 +15,7 @@ import { parseChannel, writeChannel } from './metadata-transaction.js';
 import { RedisLockSweep } from './lock-sweep.js';
 import { RedisLocks } from './redis-locks.js';
 import { LOCK_SCRIPTS } from './scripts.js';
+import type { Deadline } from '../../common/deadline.js';
 import { toAppError, withDeadline } from '../../common/storage-deadline.js';
 
 export interface RedisMetadataOptions {
@@ -93,7 +94,7 @@ export class RedisMetadataEngine extends MetadataEngine {
     ttlMs: number,
     maxLocks: number,
   ): Promise<AcquireOutcome> {
-    return this.guard(() => this.locks.acquire(channel, lockName, owner, ttlMs, maxLocks));
+    return this.guard((d) => this.locks.acquire(channel, lockName, owner, ttlMs, maxLocks, d));
   }
 
   renewLock(
@@ -102,11 +103,11 @@ export class RedisMetadataEngine extends MetadataEngine {
     owner: string,
     ttlMs: number,
   ): Promise<{ expiresAt: number }> {
-    return this.guard(() => this.locks.renew(channel, lockName, owner, ttlMs));
+    return this.guard((d) => this.locks.renew(channel, lockName, owner, ttlMs, d));
   }
 
   releaseLock(channel: ChannelRef, lockName: string, owner: string): Promise<LockSummary> {
-    return this.guard(() => this.locks.release(channel, lockName, owner));
+    return this.guard((d) => this.locks.release(channel, lockName, owner, d));
   }
 
   listLocks(channel: ChannelRef): Promise<LockSummary[]> {
@@ -114,7 +115,7 @@ export class RedisMetadataEngine extends MetadataEngine {
   }
 
   releaseLocksOf(channel: ChannelRef, owner: string): Promise<LockSummary[]> {
-    return this.guard(() => this.locks.releaseAllOf(channel, owner));
+    return this.guard((d) => this.locks.releaseAllOf(channel, owner, d));
   }
 
   /** No engine deadline here: locks a sweep already removed must be reported. */
@@ -153,7 +154,7 @@ export class RedisMetadataEngine extends MetadataEngine {
     return channelKeys(this.options.prefix, channel);
   }
 
-  private guard<T>(work: () => Promise<T>): Promise<T> {
+  private guard<T>(work: (deadline: Deadline) => Promise<T>): Promise<T> {
     return withDeadline(this.options.commandTimeoutMs, work);
   }
 }

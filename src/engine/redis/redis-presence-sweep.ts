@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RemovedMember, SweepOutcome } from '../presence.engine.js';
+import type { Deadline } from '../../common/deadline.js';
 import { isInDoubt, newRequestId, untilDefinite } from './in-doubt.js';
 import { activeRoomsKey, presenceDoneKey, presenceKeyList } from './keys.js';
 import type { PresenceIndexes } from './presence-indexes.js';
@@ -28,20 +29,20 @@ export class RedisPresenceSweep {
     private readonly doneTtlMs: number,
   ) {}
 
-  async sweepExpired(maxRooms: number): Promise<SweepOutcome> {
+  async sweepExpired(maxRooms: number, deadline: Deadline): Promise<SweepOutcome> {
     if (this.sweeps++ % REPAIR_EVERY === 0) {
-      await untilDefinite(this.redis, () => this.indexes.repairStep());
+      await untilDefinite(this.redis, deadline, () => this.indexes.repairStep());
     }
-    const now = redisTimeMs(await untilDefinite(this.redis, () => this.redis.time()));
-    const roomIds = await untilDefinite(this.redis, () =>
+    const now = redisTimeMs(await untilDefinite(this.redis, deadline, () => this.redis.time()));
+    const roomIds = await untilDefinite(this.redis, deadline, () =>
       this.redis.zrangebyscore(activeRoomsKey(this.prefix), '-inf', now, 'LIMIT', 0, maxRooms),
     );
-    const removed = await this.sweepRooms(roomIds);
+    const removed = await this.sweepRooms(roomIds, deadline);
     return { removed, roomsVisited: roomIds.length };
   }
 
   /** One sweep script per room in one pipeline, then the cross-slot indexes. */
-  private async sweepRooms(roomIds: string[]): Promise<RemovedMember[]> {
+  private async sweepRooms(roomIds: string[], deadline: Deadline): Promise<RemovedMember[]> {
     if (roomIds.length === 0) {
       return [];
     }
@@ -58,9 +59,9 @@ export class RedisPresenceSweep {
     const settled = await Promise.all(
       replies.map(async ([err, reply], i) => {
         if (isInDoubt(err)) {
-          return untilDefinite(this.redis, () => this.redis.presenceSweep(...calls[i])).catch(
-            () => undefined,
-          );
+          return untilDefinite(this.redis, deadline, () =>
+            this.redis.presenceSweep(...calls[i]),
+          ).catch(() => undefined);
         }
         return err ? undefined : reply; // a failed room stays indexed: swept next time
       }),

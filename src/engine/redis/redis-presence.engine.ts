@@ -26,6 +26,7 @@ import { RedisPresenceSweep } from './redis-presence-sweep.js';
 import { parseConn, parseConns, presenceReply, scriptReply } from './replies.js';
 import { PRESENCE_SCRIPTS } from './scripts.js';
 import { StateCache, hashed } from './state-cache.js';
+import type { Deadline } from '../../common/deadline.js';
 import { withDeadline } from '../../common/storage-deadline.js';
 
 export interface RedisPresenceOptions {
@@ -44,6 +45,7 @@ const SWEEP_DEADLINE_FACTOR = 2;
  * sent again and answered once (see in-doubt.ts). Heartbeats and the sweep live apart.
  */
 export class RedisPresenceEngine extends PresenceEngine {
+  readonly completesInCall = false;
   private readonly scripts: ScriptRegistry;
   private readonly states = new StateCache();
   private readonly indexes: PresenceIndexes;
@@ -65,7 +67,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   }
 
   ready(): Promise<void> {
-    return this.guard(() => this.definite(() => this.scripts.load()));
+    return this.guard((d) => this.definite(d, () => this.scripts.load()));
   }
 
   close(): Promise<void> {
@@ -74,7 +76,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   }
 
   join(cmd: JoinCommand): Promise<JoinOutcome> {
-    return this.guard(async () => {
+    return this.guard(async (d) => {
       const given = hashed(cmd.state ?? {});
       const args = [
         ...this.writeKeys(cmd.roomId),
@@ -82,7 +84,9 @@ export class RedisPresenceEngine extends PresenceEngine {
         ...[JSON.stringify(given.state), given.hash, cmd.state === undefined ? '1' : '0'],
         this.doneTtlMs,
       ];
-      const { body } = presenceReply(await this.definite(() => this.redis.presenceJoin(...args)));
+      const { body } = presenceReply(
+        await this.definite(d, () => this.redis.presenceJoin(...args)),
+      );
       const [epoch, resumed, expiresAt] = body.map(Number);
       const conns = parseConns(body.slice(3));
       const self = conns.find((conn) => conn.member.connId === cmd.connId);
@@ -90,25 +94,25 @@ export class RedisPresenceEngine extends PresenceEngine {
         throw new Error('join reply without the joined connection');
       }
       this.states.set(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
-      await this.definite(() => this.indexes.joined(cmd.userId, cmd.roomId, expiresAt));
+      await this.definite(d, () => this.indexes.joined(cmd.userId, cmd.roomId, expiresAt));
       const members = byConnId(conns.map((conn) => conn.member));
       return { member: { ...self.member }, epoch, resumed: resumed === 1, members, expiresAt };
     });
   }
 
-  heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
-    return this.guard(() => this.heartbeats.one(cmd));
+  heartbeat(cmd: HeartbeatCommand, deadline?: Deadline): Promise<HeartbeatOutcome> {
+    return this.guard((d) => this.heartbeats.one(cmd, d), deadline);
   }
 
   heartbeatMany(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
-    return this.guard(() => this.heartbeats.many(cmds));
+    return this.guard((d) => this.heartbeats.many(cmds, d));
   }
 
   leave(ref: ConnRef): Promise<RemovedMember | undefined> {
-    return this.guard(async () => {
+    return this.guard(async (d) => {
       const args = [...this.writeKeys(ref.roomId), ref.connId, ref.userId, ref.epoch ?? ''];
       const reply = presenceReply(
-        await this.definite(() => this.redis.presenceLeave(...args, this.doneTtlMs)),
+        await this.definite(d, () => this.redis.presenceLeave(...args, this.doneTtlMs)),
       );
       this.states.delete(ref.roomId, ref.connId);
       if (reply.status !== 'OK') {
@@ -121,17 +125,19 @@ export class RedisPresenceEngine extends PresenceEngine {
         userGone: userGone === 1,
         roomEmpty: roomEmpty === 1,
       };
-      await this.definite(() => this.indexes.removed(removed));
+      await this.definite(d, () => this.indexes.removed(removed));
       return removed;
     });
   }
 
   markAway(ref: ConnRef & { epoch: number }): Promise<Member | undefined> {
-    return this.guard(async () => {
+    return this.guard(async (d) => {
       const { conns, states } = presenceKeys(this.options.prefix, ref.roomId);
       const done = presenceDoneKey(this.options.prefix, ref.roomId, newRequestId());
       const args = [conns, states, done, ref.connId, ref.userId, ref.epoch, this.doneTtlMs];
-      const reply = presenceReply(await this.definite(() => this.redis.presenceMarkAway(...args)));
+      const reply = presenceReply(
+        await this.definite(d, () => this.redis.presenceMarkAway(...args)),
+      );
       // This socket's session is over either way (away, or superseded elsewhere).
       this.states.delete(ref.roomId, ref.connId);
       if (reply.status !== 'OK') {
@@ -142,23 +148,23 @@ export class RedisPresenceEngine extends PresenceEngine {
   }
 
   list(roomId: string): Promise<Member[]> {
-    return this.guard(() => this.listRoom(roomId));
+    return this.guard((d) => this.listRoom(d, roomId));
   }
 
   isPresent(roomId: string, userId: string): Promise<boolean> {
     const { users } = presenceKeys(this.options.prefix, roomId);
     return this.guard(
-      async () => (await this.definite(() => this.redis.hexists(users, userId))) === 1,
+      async (d) => (await this.definite(d, () => this.redis.hexists(users, userId))) === 1,
     );
   }
 
   listForUser(userId: string): Promise<{ roomId: string; members: Member[] }[]> {
-    return this.guard(async () => {
+    return this.guard(async (d) => {
       const key = userRoomsKey(this.options.prefix, userId);
-      const roomIds = await this.definite(() => this.redis.smembers(key));
+      const roomIds = await this.definite(d, () => this.redis.smembers(key));
       const rooms = await Promise.all(
         roomIds.sort().map(async (roomId) => {
-          const members = (await this.listRoom(roomId)).filter((m) => m.userId === userId);
+          const members = (await this.listRoom(d, roomId)).filter((m) => m.userId === userId);
           if (members.length === 0) {
             await this.indexes.dropUserRoom(userId, roomId);
           }
@@ -172,20 +178,20 @@ export class RedisPresenceEngine extends PresenceEngine {
   /** A longer deadline: removals a lost reply reported are recovered after a reconnect. */
   sweepExpired(maxRooms: number): Promise<SweepOutcome> {
     const deadlineMs = this.options.commandTimeoutMs * SWEEP_DEADLINE_FACTOR;
-    return withDeadline(deadlineMs, () => this.sweep.sweepExpired(maxRooms));
+    return withDeadline(deadlineMs, (d) => this.sweep.sweepExpired(maxRooms, d));
   }
 
   acquireReaperLease(holder: string, ttlMs: number): Promise<boolean> {
     const lease = reaperLeaseKey(this.options.prefix);
-    return this.guard(async () => {
-      const reply = await this.definite(() => this.redis.reaperLease(lease, holder, ttlMs));
+    return this.guard(async (d) => {
+      const reply = await this.definite(d, () => this.redis.reaperLease(lease, holder, ttlMs));
       return scriptReply(reply).status === 'OK';
     });
   }
 
-  private async listRoom(roomId: string): Promise<Member[]> {
+  private async listRoom(d: Deadline, roomId: string): Promise<Member[]> {
     const keys = presenceKeyList(this.options.prefix, roomId).slice(0, 3);
-    const reply = presenceReply(await this.definite(() => this.redis.presenceList(...keys)));
+    const reply = presenceReply(await this.definite(d, () => this.redis.presenceList(...keys)));
     return byConnId(parseConns(reply.body).map((conn) => conn.member));
   }
 
@@ -195,11 +201,11 @@ export class RedisPresenceEngine extends PresenceEngine {
     return [...presenceKeyList(this.options.prefix, roomId), done];
   }
 
-  private definite<T>(call: () => Promise<T>): Promise<T> {
-    return untilDefinite(this.redis, call);
+  private definite<T>(deadline: Deadline, call: () => Promise<T>): Promise<T> {
+    return untilDefinite(this.redis, deadline, call);
   }
 
-  private guard<T>(work: () => Promise<T>): Promise<T> {
-    return withDeadline(this.options.commandTimeoutMs, work);
+  private guard<T>(work: (deadline: Deadline) => Promise<T>, outer?: Deadline): Promise<T> {
+    return withDeadline(this.options.commandTimeoutMs, work, outer);
   }
 }
