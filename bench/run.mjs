@@ -12,6 +12,7 @@ import { fanoutSuite } from './suites/fanout.mjs';
 import { heartbeatSuite } from './suites/heartbeat.mjs';
 import { metadataSuite } from './suites/metadata.mjs';
 import { seedsSuite } from './suites/seeds.mjs';
+import { startupSuite } from './suites/startup.mjs';
 
 const SUITES = new Map([
   ['heartbeat', heartbeatSuite],
@@ -19,6 +20,7 @@ const SUITES = new Map([
   ['fanout', fanoutSuite],
   ['metadata', metadataSuite],
   ['seeds', seedsSuite],
+  ['startup', startupSuite],
 ]);
 
 const { values: flags } = parseArgs({
@@ -38,6 +40,7 @@ const { values: flags } = parseArgs({
     rooms: { type: 'string', default: '100' },
     users: { type: 'string', default: '10' },
     'seed-interval': { type: 'string', default: '5000' },
+    'startup-runs': { type: 'string', default: '10' },
     node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
     out: { type: 'string', default: fileURLToPath(new URL('results/', import.meta.url)) },
   },
@@ -58,6 +61,7 @@ const options = {
   rooms: Number(flags.rooms),
   users: Number(flags.users),
   seedInterval: Number(flags['seed-interval']),
+  startupRuns: Number(flags['startup-runs']),
   node: flags.node,
 };
 

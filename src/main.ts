@@ -1,61 +1,7 @@
-import 'reflect-metadata';
-import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AppModule } from './app.module.js';
-import { AppConfig } from './config/app-config.js';
-import { ConfigError } from './config/env.validate.js';
-import { StorageBackend } from './engine/storage-backend.js';
-import { ProcessStop } from './shutdown/process-stop.js';
-import { ShutdownService } from './shutdown/shutdown.service.js';
-import { RedisIoAdapter } from './socket/redis-io.adapter.js';
+// The entry point (`node dist/main.js`, `npm start`). It loads nothing of the server before
+// turning on Node's compile cache: most of start-up is reading and compiling the modules of
+// Nest, Express and Socket.IO (issue 8, "Start fast").
+import { enableCompileCache } from './compile-cache.js';
 
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-
-async function bootstrap(): Promise<void> {
-  // One JSON object per line: fields stay fields for whoever collects the logs.
-  const logger = new ConsoleLogger({ json: true });
-  const app = await NestFactory.create(AppModule, { abortOnError: false, logger });
-  const config = app.get(AppConfig);
-  app.useWebSocketAdapter(new RedisIoAdapter(app));
-  stopOnSignalOrFault(app);
-  await app.listen(config.get('PORT'));
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  const engine = app.get(StorageBackend).name;
-  new Logger('Main').log(`listening on port ${port} (engine: ${engine}, node: ${config.nodeId})`);
-}
-
-/**
- * SIGTERM/SIGINT and uncaught exceptions all run the same graceful stop (exit 0 after a
- * signal, 1 after a fault); a second one exits at once. Before this point a fault ends
- * start-up the default way: logged with its stack, exit 1.
- */
-function stopOnSignalOrFault(app: INestApplication): void {
-  const logger = new Logger('Shutdown');
-  const stop = new ProcessStop({
-    stop: (reason) =>
-      app
-        .get(ShutdownService)
-        .drain(reason)
-        .then(() => app.close()),
-    exit: (code) => process.exit(code),
-    log: (entry) => logger.log(entry),
-    error: (entry, stack) => logger.error(entry, stack),
-  });
-  SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
-  process.on('uncaughtException', (err) => stop.onFault(err));
-}
-
-// Last resort: a rejection nobody handled is a bug to log loudly, never a reason to drop
-// every player on this process. Fault tests look for this phrase.
-process.on('unhandledRejection', (reason) => {
-  new Logger('Process').error({ msg: 'unhandled rejection', err: String(reason) });
-});
-
-bootstrap().catch((err: unknown) => {
-  // A configuration error is the operator's to fix: print its list, not a stack.
-  const text = err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : err;
-  process.stderr.write(`Start-up failed: ${String(text)}\n`);
-  process.exit(1);
-});
+enableCompileCache();
+await import('./server.js');

@@ -45,7 +45,7 @@ function startProcess(command, args, { env, cwd }, ready) {
   });
 }
 
-const stop = (child) =>
+export const stop = (child) =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       resolve();
@@ -120,10 +120,10 @@ const LIMITS_OFF = {
 };
 
 /**
- * Starts one server: `target` is `bare` (the baseline) or a project mode (`memory`, `lua`,
- * `batched`; the last two need `redisUrl`). `node` is the binary that runs it.
+ * How to start one server: `target` is `bare` (the baseline) or a project mode (`memory`,
+ * `lua`, `batched`; the last two need `redisUrl`). `node` is the binary that runs it.
  */
-export async function startServer(target, { node, redisUrl, prefix, env = {} }) {
+export function launchSpec(target, { node, redisUrl, prefix, env = {} }) {
   const isBare = target === 'bare';
   const settings = {
     PATH: process.env.PATH,
@@ -137,12 +137,19 @@ export async function startServer(target, { node, redisUrl, prefix, env = {} }) 
     ...env,
   };
   // The project's server runs from a folder without .env: a developer's .env must not leak in.
-  const { child, match } = await startProcess(
-    node,
-    [isBare ? BARE : MAIN],
-    { env: settings, cwd: isBare ? ROOT : tmpdir() },
-    /listening on port (\d+) \(engine/,
-  );
+  return {
+    command: node,
+    args: [isBare ? BARE : MAIN],
+    options: { env: settings, cwd: isBare ? ROOT : tmpdir() },
+    ready: /listening on port (\d+) \(engine/,
+  };
+}
+
+/** Starts one server (see launchSpec) and resolves once it is listening (and ready). */
+export async function startServer(target, settings) {
+  const isBare = target === 'bare';
+  const spec = launchSpec(target, settings);
+  const { child, match } = await startProcess(spec.command, spec.args, spec.options, spec.ready);
   const url = `http://127.0.0.1:${match[1]}`;
   if (!isBare) {
     await waitReady(url);

@@ -1,4 +1,4 @@
-import { IsNotEmpty, IsString } from 'class-validator';
+import { IsNotEmpty, IsString } from '../common/class-validator.js';
 
 export class RefreshDto {
   /** Its size cap and every claim are checked by JwtService, which answers UNAUTHENTICATED. */

@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SignJWT, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+// jose by subpath: its index loads every JWE/JWK/JWKS module too (46 files; issue 8).
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import * as errors from 'jose/errors';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import type { Env } from '../config/env.schema.js';

@@ -1,4 +1,4 @@
-import { ValidateIf, ValidateBy, buildMessage, type ValidationOptions } from 'class-validator';
+import { ValidateIf, ValidateBy, buildMessage, type ValidationOptions } from './class-validator.js';
 import { RESOURCE_ID } from './ids.js';
 import { isJsonData, isJsonObject, jsonBytes } from './json.js';
 import { ErrorCode } from './protocol/index.js';

@@ -1,4 +1,4 @@
-import { IsString, Length } from 'class-validator';
+import { IsString, Length } from '../common/class-validator.js';
 import { Limits, type JsonValue } from '../common/protocol/index.js';
 import { IsJsonValue, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
 

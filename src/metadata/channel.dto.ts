@@ -1,4 +1,4 @@
-import { IsIn } from 'class-validator';
+import { IsIn } from '../common/class-validator.js';
 import type { ChannelRef, ChannelType } from '../common/protocol/index.js';
 import { IsResourceId } from '../common/validation.js';
 

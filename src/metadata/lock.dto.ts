@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from '../common/class-validator.js';
 import { Limits } from '../common/protocol/index.js';
 import { IsResourceId } from '../common/validation.js';
 import { ChannelDto } from './channel.dto.js';

@@ -10,7 +10,7 @@ import {
   Max,
   Min,
   ValidateNested,
-} from 'class-validator';
+} from '../common/class-validator.js';
 import { ErrorCode, Limits, type ItemWrite, type JsonValue } from '../common/protocol/index.js';
 import { IsJsonValue, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
 import { ChannelDto } from './channel.dto.js';

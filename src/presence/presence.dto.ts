@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from '../common/class-validator.js';
 import type { JsonObject } from '../common/protocol/index.js';
 import { Limits } from '../common/protocol/index.js';
 import { IsJsonObject, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RUN = fileURLToPath(new URL('../../bench/run.mjs', import.meta.url));
-const SUITES = ['heartbeat', 'connections', 'fanout', 'metadata', 'seeds'];
+const SUITES = ['heartbeat', 'connections', 'fanout', 'metadata', 'seeds', 'startup'];
 
 /** Every suite of `npm run bench` with tiny numbers: a few servers, a fraction of a second each. */
 const SMOKE_FLAGS = [
@@ -23,6 +23,7 @@ const SMOKE_FLAGS = [
   ['--rooms', '2'],
   ['--users', '2'],
   ['--seed-interval', '100'],
+  ['--startup-runs', '1'],
 ].flat();
 
 interface SuiteRecord {
@@ -55,6 +56,7 @@ describe('npm run bench (smoke: tiny numbers, no timings asserted)', () => {
     }
     expect(stdout).toMatch(/^\| server \| acks\/s \| vs bare \|/m);
     expect(stdout).toMatch(/^\| bare \| [\d.]+ \| ×1\.00 \|/m);
-    expect(stdout.match(/^\|---/gm)).toHaveLength(6);
+    expect(stdout).toMatch(/^\| server \| listening ms \| ready ms \| vs bare \|/m);
+    expect(stdout.match(/^\|---/gm)).toHaveLength(7);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import {
   ValidationTypes,
   type MetadataStorage,
   type ValidationArguments,
-} from 'class-validator';
+} from '../class-validator.js';
 import { isJsonObject } from '../json.js';
 
 type Ctor = new () => object;

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { validateSync, type ValidationError } from '../class-validator.js';
 import { findForbiddenKey, isJsonObject, jsonDepth, MAX_JSON_DEPTH } from '../json.js';
 import { ErrorCode } from '../protocol/index.js';
 import { AppError } from './app-error.js';
