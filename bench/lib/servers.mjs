@@ -13,6 +13,7 @@ import { BENCH_SECRET } from './client.mjs';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
+const PROBE = fileURLToPath(new URL('./loop-probe.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -25,8 +26,9 @@ export const freePort = () =>
   });
 
 /** Spawns a process and resolves once its output matches `ready` (rejects if it exits). */
-function startProcess(command, args, { env, cwd }, ready) {
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(command, args, { env, cwd, ipc = false }, ready) {
+  const stdio = ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])];
+  const child = spawn(command, args, { env, cwd, stdio });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
@@ -139,8 +141,8 @@ export async function startServer(target, { node, redisUrl, prefix, env = {} }) 
   // The project's server runs from a folder without .env: a developer's .env must not leak in.
   const { child, match } = await startProcess(
     node,
-    [isBare ? BARE : MAIN],
-    { env: settings, cwd: isBare ? ROOT : tmpdir() },
+    ['--import', PROBE, isBare ? BARE : MAIN],
+    { env: settings, cwd: isBare ? ROOT : tmpdir(), ipc: true },
     /listening on port (\d+) \(engine/,
   );
   const url = `http://127.0.0.1:${match[1]}`;
@@ -157,8 +159,20 @@ export async function startServer(target, { node, redisUrl, prefix, env = {} }) 
       const stats = await (await fetch(`${url}/stats`)).json();
       return stats.memory;
     },
+    /** Starts the probe's event-loop delay and GC readings afresh. */
+    resetLoop: () => askProbe(child, 'probe:reset'),
+    /** `{ delayP50Ms, delayP99Ms, delayMaxMs, gc }` since the last reset (loop-probe.mjs). */
+    loop: async () => (await askProbe(child, 'probe:read')).reading,
     stop: () => stop(child),
   };
+}
+
+/** One question to the server's loop probe over IPC; resolves with its answer. */
+function askProbe(child, question) {
+  return new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send(question);
+  });
 }
 
 async function waitReady(url) {
