@@ -81,7 +81,10 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const now = this.now();
     const state = applyStateOps(conn.member.state, cmd.ops);
     const changed = !sameJson(state, conn.member.state);
-    conn.member = { ...conn.member, state, lastSeenAt: now };
+    // The stored member never leaves this engine (callers get copies), so it is updated in
+    // place: a replacement per heartbeat lives ~10 s, gets promoted and feeds major GCs.
+    conn.member.state = state;
+    conn.member.lastSeenAt = now;
     conn.expiresAt = now + cmd.ttlMs;
     return { epoch: conn.epoch, changed, expiresAt: conn.expiresAt, member: { ...conn.member } };
   }
@@ -150,15 +153,17 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const removed: RemovedMember[] = [];
     let roomsVisited = 0;
     for (const [roomId, room] of this.rooms) {
-      const expired = [...room.conns.values()].filter((conn) => conn.expiresAt <= now);
-      if (expired.length === 0) {
+      // Every room is looked at each tick: no allocation for the (usual) room with none due.
+      if (!hasExpired(room, now)) {
         continue;
       }
       if (++roomsVisited > maxRooms) {
         break;
       }
-      for (const conn of expired) {
-        removed.push(this.remove(roomId, room, conn));
+      for (const conn of [...room.conns.values()]) {
+        if (conn.expiresAt <= now) {
+          removed.push(this.remove(roomId, room, conn));
+        }
       }
     }
     return { removed, roomsVisited: Math.min(roomsVisited, maxRooms) };
@@ -224,4 +229,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const live = [...room.conns.values()].filter((c) => c.expiresAt > now);
     return byConnId(live.map((c) => ({ ...c.member })));
   }
+}
+
+function hasExpired(room: Room, now: number): boolean {
+  for (const conn of room.conns.values()) {
+    if (conn.expiresAt <= now) {
+      return true;
+    }
+  }
+  return false;
 }
