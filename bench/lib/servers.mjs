@@ -13,6 +13,7 @@ import { BENCH_SECRET } from './client.mjs';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
+const PROBE = fileURLToPath(new URL('./loop-probe.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -25,8 +26,9 @@ export const freePort = () =>
   });
 
 /** Spawns a process and resolves once its output matches `ready` (rejects if it exits). */
-function startProcess(command, args, { env, cwd }, ready) {
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(command, args, { env, cwd, ipc = false }, ready) {
+  const stdio = ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])];
+  const child = spawn(command, args, { env, cwd, stdio });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
@@ -145,11 +147,19 @@ export function launchSpec(target, { node, redisUrl, prefix, env = {} }) {
   };
 }
 
-/** Starts one server (see launchSpec) and resolves once it is listening (and ready). */
+/**
+ * Starts one server (see launchSpec) with the loop probe loaded, and resolves once it is
+ * listening (and ready).
+ */
 export async function startServer(target, settings) {
   const isBare = target === 'bare';
   const spec = launchSpec(target, settings);
-  const { child, match } = await startProcess(spec.command, spec.args, spec.options, spec.ready);
+  const { child, match } = await startProcess(
+    spec.command,
+    ['--import', PROBE, ...spec.args],
+    { ...spec.options, ipc: true },
+    spec.ready,
+  );
   const url = `http://127.0.0.1:${match[1]}`;
   if (!isBare) {
     await waitReady(url);
@@ -164,8 +174,20 @@ export async function startServer(target, settings) {
       const stats = await (await fetch(`${url}/stats`)).json();
       return stats.memory;
     },
+    /** Starts the probe's event-loop delay and GC readings afresh. */
+    resetLoop: () => askProbe(child, 'probe:reset'),
+    /** `{ delayP50Ms, delayP99Ms, delayMaxMs, gc }` since the last reset (loop-probe.mjs). */
+    loop: async () => (await askProbe(child, 'probe:read')).reading,
     stop: () => stop(child),
   };
+}
+
+/** One question to the server's loop probe over IPC; resolves with its answer. */
+function askProbe(child, question) {
+  return new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send(question);
+  });
 }
 
 async function waitReady(url) {

@@ -1,5 +1,5 @@
 // Joined clients and the request loops the suites drive them with.
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectMany, inBatches } from './client.mjs';
 
@@ -139,6 +139,28 @@ export async function idleLatency(session, count) {
     await sleep(2);
   }
   return latencies;
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * The generator's own event-loop delay while `work` runs, beyond the sampler's interval: a
+ * stall here inflates every latency it measures, whatever the server did.
+ */
+export async function generatorDelay(work) {
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  delay.enable();
+  try {
+    const result = await work();
+    const beyond = (ns) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+    return {
+      result,
+      delayP99Ms: beyond(delay.percentile(99)),
+      delayMaxMs: beyond(delay.max),
+    };
+  } finally {
+    delay.disable();
+  }
 }
 
 /**

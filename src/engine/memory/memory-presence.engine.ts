@@ -80,13 +80,14 @@ export class MemoryPresenceEngine extends PresenceEngine {
   async heartbeat(cmd: HeartbeatCommand): Promise<HeartbeatOutcome> {
     const conn = this.fenced(cmd);
     const now = this.now();
-    const stored = conn.member; // never handed out: callers get copies
-    const state = applyStateOps(stored.state, cmd.ops);
-    const changed = !sameJson(state, stored.state);
-    stored.state = state;
-    stored.lastSeenAt = now;
+    const state = applyStateOps(conn.member.state, cmd.ops);
+    const changed = !sameJson(state, conn.member.state);
+    // The stored member never leaves this engine (callers get copies), so it is updated in
+    // place: a replacement per heartbeat lives ~10 s, gets promoted and feeds major GCs.
+    conn.member.state = state;
+    conn.member.lastSeenAt = now;
     conn.expiresAt = now + cmd.ttlMs;
-    return { epoch: conn.epoch, changed, expiresAt: conn.expiresAt, member: { ...stored } };
+    return { epoch: conn.epoch, changed, expiresAt: conn.expiresAt, member: { ...conn.member } };
   }
 
   async heartbeatMany(cmds: HeartbeatCommand[]): Promise<(HeartbeatOutcome | Error)[]> {
@@ -153,15 +154,17 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const removed: RemovedMember[] = [];
     let roomsVisited = 0;
     for (const [roomId, room] of this.rooms) {
-      const expired = [...room.conns.values()].filter((conn) => conn.expiresAt <= now);
-      if (expired.length === 0) {
+      // Every room is looked at each tick: no allocation for the (usual) room with none due.
+      if (!hasExpired(room, now)) {
         continue;
       }
       if (++roomsVisited > maxRooms) {
         break;
       }
-      for (const conn of expired) {
-        removed.push(this.remove(roomId, room, conn));
+      for (const conn of [...room.conns.values()]) {
+        if (conn.expiresAt <= now) {
+          removed.push(this.remove(roomId, room, conn));
+        }
       }
     }
     return { removed, roomsVisited: Math.min(roomsVisited, maxRooms) };
@@ -227,4 +230,13 @@ export class MemoryPresenceEngine extends PresenceEngine {
     const live = [...room.conns.values()].filter((c) => c.expiresAt > now);
     return byConnId(live.map((c) => ({ ...c.member })));
   }
+}
+
+function hasExpired(room: Room, now: number): boolean {
+  for (const conn of room.conns.values()) {
+    if (conn.expiresAt <= now) {
+      return true;
+    }
+  }
+  return false;
 }
