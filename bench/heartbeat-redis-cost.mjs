@@ -1,5 +1,7 @@
 // Redis cost of an unchanged heartbeat, lua mode against batched mode, in one run.
 // Usage: npx nest build && node bench/heartbeat-redis-cost.mjs [rounds] [rooms]
+// BATCH_SCRIPT=<file.lua> runs batched mode with that script in place of
+// presence-heartbeat-batch.lua (same keys and reply), to price a variant of it.
 // Starts a private redis-server, joins 1,000 sessions in 100 rooms (default), then sends every
 // session an unchanged heartbeat per round: lua mode (one engine.heartbeat each, the
 // production client with auto-pipelining) and batched mode (HeartbeatBatcher, 50 ms /
@@ -7,6 +9,7 @@
 // Counts come from INFO commandstats (script calls = EVAL + EVALSHA; commands = all,
 // those run inside scripts included) and Redis CPU from INFO cpu (user + sys).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { RedisPresenceEngine } from '../dist/engine/redis/redis-presence.engine.js';
@@ -87,6 +90,10 @@ async function measure(client, send) {
 const { child, client } = await startRedis();
 const engine = new RedisPresenceEngine(client, { prefix: 'cost', commandTimeoutMs: 10_000 });
 await engine.ready();
+if (process.env.BATCH_SCRIPT) {
+  const lua = readFileSync(process.env.BATCH_SCRIPT, 'utf8');
+  client.defineCommand('presenceHeartbeatBatch', { numberOfKeys: 4, lua });
+}
 const cmds = [];
 for (let i = 0; i < SESSIONS; i++) {
   const join = { roomId: `r${i % ROOMS}`, connId: `c${i}`, userId: `u${i}`, node: 'n' };
@@ -123,7 +130,8 @@ for (let pass = 0; pass < 2; pass++) {
 }
 const base = rows.lua;
 console.log(
-  `${SESSIONS} sessions, ${ROOMS} rooms, ${ROUNDS} rounds x 2 passes; per unchanged heartbeat:`,
+  `${process.env.BATCH_SCRIPT ? `batch script ${process.env.BATCH_SCRIPT}; ` : ''}` +
+    `${SESSIONS} sessions, ${ROOMS} rooms, ${ROUNDS} rounds x 2 passes; per unchanged heartbeat:`,
 );
 for (const [name, m] of Object.entries(rows)) {
   const fmt = (k, digits) => `${m[k].toFixed(digits)} (${(m[k] / base[k]).toFixed(2)}x)`;

@@ -222,6 +222,23 @@ export function describePresenceEngineContract(
         expect(results[1]).toBeInstanceOf(AppError);
       });
 
+      it('a member refreshed by heartbeatMany reads back with its new lastSeenAt everywhere', async () => {
+        const at = { ttlMs: LONG_TTL_MS };
+        const one = await engine.join(joinCmd(at));
+        await h.advance(5);
+        const [beaten] = await engine.heartbeatMany([beat(one.epoch, [], at)]);
+        const { lastSeenAt } = (beaten as HeartbeatOutcome).member;
+        expect(lastSeenAt).toBeGreaterThan(one.member.lastSeenAt);
+        const seenAt = (members: Member[]) => members.map((m) => [m.connId, m.lastSeenAt]);
+        expect(seenAt(await engine.list('r1'))).toStrictEqual([['c1', lastSeenAt]]);
+        const other = await engine.join(joinCmd({ ...at, connId: 'c2', userId: 'u2' }));
+        expect(seenAt(other.members)[0]).toStrictEqual(['c1', lastSeenAt]);
+        const ref = { roomId: 'r1', connId: 'c1', userId: 'u1' };
+        const away = await engine.markAway({ ...ref, epoch: one.epoch });
+        expect(away).toMatchObject({ status: 'away', lastSeenAt });
+        expect(await engine.leave(ref)).toMatchObject({ member: { status: 'away', lastSeenAt } });
+      });
+
       it('heartbeatMany answers a mixed batch over several rooms, each command its own', async () => {
         const session = async (roomId: string, connId: string, state: JsonObject = {}) => {
           const at = { roomId, connId, userId: `u-${connId}`, ttlMs: LONG_TTL_MS };

@@ -166,6 +166,26 @@ describe('RedisPresenceEngine across processes', () => {
     expect(calls.get('hmget')).toBe(3);
     expect(calls.get('zadd')).toBe(3 + 2);
     expect(calls.get('hget')).toBe(2); // the meta of the two with ops: no state is read
+    // The two with ops rewrite their meta (one also its state); the batches rewrite none.
+    expect(calls.get('hset')).toBe(3);
+  });
+
+  it('refreshes a meta stored without its TTL (previous version) and reads it back', async () => {
+    const prefix = uniquePrefix();
+    const { engine, client } = engineOn(prefix);
+    await engine.ready();
+    const joined = await engine.join({ ...join, connId: 'c1', userId: 'u1', ttlMs: 60_000 });
+    const [conns] = presenceKeyList(prefix, 'r1');
+    const meta = JSON.parse(String(await client.hget(conns, 'c1'))) as Record<string, unknown>;
+    delete meta.t;
+    await client.hset(conns, 'c1', JSON.stringify(meta));
+    expect((await engine.list('r1'))[0].lastSeenAt).toBe(joined.member.lastSeenAt);
+    await sleep(5); // a later millisecond on the Redis clock, which cannot be faked
+    const beat = { roomId: 'r1', connId: 'c1', userId: 'u1', ttlMs: 60_000, ops: [] };
+    const [beaten] = await engine.heartbeatMany([{ ...beat, epoch: joined.epoch }]);
+    const { lastSeenAt } = (beaten as { member: { lastSeenAt: number } }).member;
+    expect(lastSeenAt).toBeGreaterThan(joined.member.lastSeenAt);
+    expect((await engine.list('r1'))[0].lastSeenAt).toBe(lastSeenAt);
   });
 
   it('returns the stored state to an engine that has not seen it, without rewriting it', async () => {

@@ -132,9 +132,9 @@ export class RedisPresenceEngine extends PresenceEngine {
 
   markAway(ref: ConnRef & { epoch: number }): Promise<Member | undefined> {
     return this.guard(async (d) => {
-      const { conns, states } = presenceKeys(this.options.prefix, ref.roomId);
+      const { conns, states, seen } = presenceKeys(this.options.prefix, ref.roomId);
       const done = presenceDoneKey(this.options.prefix, ref.roomId, newRequestId());
-      const args = [conns, states, done, ref.connId, ref.userId, ref.epoch, this.doneTtlMs];
+      const args = [conns, states, seen, done, ref.connId, ref.userId, ref.epoch, this.doneTtlMs];
       const reply = presenceReply(
         await this.definite(d, () => this.redis.presenceMarkAway(...args)),
       );

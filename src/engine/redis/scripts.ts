@@ -13,7 +13,7 @@ export const PRESENCE_SCRIPTS: readonly ScriptDefinition[] = [
   script('presenceHeartbeat', 'presence-heartbeat.lua', 5),
   script('presenceHeartbeatBatch', 'presence-heartbeat-batch.lua', 4),
   script('presenceLeave', 'presence-leave.lua', 5),
-  script('presenceMarkAway', 'presence-mark-away.lua', 3),
+  script('presenceMarkAway', 'presence-mark-away.lua', 4),
   script('presenceList', 'presence-list.lua', 3),
   script('presenceSweep', 'presence-sweep.lua', 5),
   script('reaperLease', 'reaper-lease.lua', 1),

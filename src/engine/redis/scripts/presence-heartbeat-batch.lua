@@ -9,7 +9,10 @@
 --   | 'OUTDATED', '', ''       refreshed, but the caller's state is not the stored one
 --   | 'NOT_JOINED', '', '' | 'FORBIDDEN', '', '' | 'STALE_EPOCH', epoch, ''}
 -- Invariants: as presence-heartbeat.lua, checked per connection; the state is never read
--- or written. One TIME, one read and one write of `conns` and `seen` for the whole run.
+-- or written. One TIME, one read of `conns` and `seen`, one write of `seen` for the whole
+-- run. The meta is not rewritten when it holds this TTL as `t`: lastSeenAt is then the
+-- new expiry less `t` (see presence-join.lua), so only the expiry moves. A meta without
+-- `t` or with another TTL is rewritten with l = now and t = ttlMs.
 -- Idempotent: sent again after a lost reply, it refreshes again and answers the same.
 local conns, states, seen, users = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local RUN = 4
@@ -27,7 +30,6 @@ local scores = redis.call('ZMSCORE', seen, unpack(ids))
 
 local reply = {'OK', now}
 local metaPairs, scorePairs = {}, {}
-local seenAt = '"l":' .. now
 
 -- Appends one connection's run; a refreshed one also queues its meta and expiry.
 local function refresh(n)
@@ -43,10 +45,11 @@ local function refresh(n)
   if meta.e ~= tonumber(ARGV[at + 2]) then
     return 'STALE_EPOCH', meta.e, ''
   end
-  -- Only lastSeenAt changes: the stored JSON is patched rather than encoded again (a
-  -- string value cannot hold `"l":`, its quotes are escaped).
-  metaPairs[#metaPairs + 1] = connId
-  metaPairs[#metaPairs + 1] = string.gsub(raw, '"l":%d+', seenAt, 1)
+  if meta.t ~= ttl then
+    meta.l, meta.t = now, ttl
+    metaPairs[#metaPairs + 1] = connId
+    metaPairs[#metaPairs + 1] = cjson.encode(meta)
+  end
   scorePairs[#scorePairs + 1] = expiresAt
   scorePairs[#scorePairs + 1] = connId
   if ARGV[at + 3] ~= meta.h then
@@ -62,7 +65,9 @@ end
 if #scorePairs == 0 then
   return reply
 end
-redis.call('HSET', conns, unpack(metaPairs))
+if #metaPairs > 0 then
+  redis.call('HSET', conns, unpack(metaPairs))
+end
 redis.call('ZADD', seen, unpack(scorePairs))
 
 -- As in presence-heartbeat.lua: room keys outlive every refreshed connection by a TTL,

@@ -49,8 +49,9 @@ if hasOps and ARGV[7] ~= meta.h then
   meta.h = ARGV[7]
   changed = 1
 end
-meta.l = now
 local ttl = tonumber(ARGV[4])
+meta.l = now
+meta.t = ttl
 local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)

@@ -1,6 +1,8 @@
 #!lua
 -- presence-join: adds a connection to a room, or resumes it (same connId, same user).
--- KEYS[1] conns   hash connId -> meta JSON {u,e,s,j,l,h,n}
+-- KEYS[1] conns   hash connId -> meta JSON {u,e,s,j,l,h,n,t}; t = TTL (ms) of its last
+--   refresh, l = lastSeenAt as of its last rewrite: when t is present, lastSeenAt is the
+--   connection's expiresAt in `seen` less t (a batched heartbeat moves only that)
 -- KEYS[2] states  hash connId -> state JSON (stored as given, never decoded here)
 -- KEYS[3] seen    zset connId -> expiresAt (ms)
 -- KEYS[4] users   hash userId -> connections of that user in the room
@@ -20,10 +22,22 @@ local connId, userId = ARGV[1], ARGV[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
+-- batched heartbeats refresh only the expiry, so `l` is set from it here.
+local function withLastSeen(raw, expiresAt)
+  local ttl = string.match(raw, '"t":(%d+)')
+  if not ttl or not expiresAt then
+    return raw
+  end
+  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
+end
+
 local function withMembers(reply)
-  for _, id in ipairs(redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE')) do
+  local live = redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE', 'WITHSCORES')
+  for i = 1, #live, 2 do
+    local id = live[i]
     reply[#reply + 1] = id
-    reply[#reply + 1] = redis.call('HGET', conns, id)
+    reply[#reply + 1] = withLastSeen(redis.call('HGET', conns, id), live[i + 1])
     reply[#reply + 1] = redis.call('HGET', states, id)
   end
   return reply
@@ -49,7 +63,8 @@ if not prev then
   end
 end
 
-local meta = {u = userId, s = 'online', l = now, n = ARGV[3]}
+local ttl = tonumber(ARGV[4])
+local meta = {u = userId, s = 'online', l = now, n = ARGV[3], t = ttl}
 if prev then
   meta.e = math.max(prev.e + 1, now)
   meta.j = prev.j
@@ -64,7 +79,6 @@ else
   meta.h = ARGV[8]
   redis.call('HSET', states, connId, ARGV[7])
 end
-local ttl = tonumber(ARGV[4])
 local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)

@@ -8,10 +8,22 @@ local conns, states, seen = KEYS[1], KEYS[2], KEYS[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
+-- batched heartbeats refresh only the expiry, so `l` is set from it here.
+local function withLastSeen(raw, expiresAt)
+  local ttl = string.match(raw, '"t":(%d+)')
+  if not ttl or not expiresAt then
+    return raw
+  end
+  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
+end
+
 local reply = {'OK'}
-for _, id in ipairs(redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE')) do
+local live = redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE', 'WITHSCORES')
+for i = 1, #live, 2 do
+  local id = live[i]
   reply[#reply + 1] = id
-  reply[#reply + 1] = redis.call('HGET', conns, id)
+  reply[#reply + 1] = withLastSeen(redis.call('HGET', conns, id), live[i + 1])
   reply[#reply + 1] = redis.call('HGET', states, id)
 end
 return reply

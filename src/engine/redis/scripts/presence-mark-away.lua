@@ -1,13 +1,23 @@
 #!lua
 -- presence-mark-away: marks a connection away after its transport was lost.
--- KEYS[1] conns  KEYS[2] states  KEYS[3] done   (see presence-join.lua)
+-- KEYS[1] conns  KEYS[2] states  KEYS[3] seen  KEYS[4] done   (see presence-join.lua)
 -- ARGV[1] connId  ARGV[2] userId  ARGV[3] epoch  ARGV[4] lifetime of `done` (ms)
 -- Reply: {'NOOP'} (absent, other user, newer session or already away)
 --   | {'OK', meta, state}
 -- Invariants: a late disconnect never marks a newer session away; the TTL is untouched;
 -- the change is reported once, also to a resent request (it gets the stored reply).
-local conns, states, done = KEYS[1], KEYS[2], KEYS[3]
+local conns, states, seen, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local connId = ARGV[1]
+
+-- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
+-- batched heartbeats refresh only the expiry, so `l` is set from it here.
+local function withLastSeen(raw, expiresAt)
+  local ttl = string.match(raw, '"t":(%d+)')
+  if not ttl or not expiresAt then
+    return raw
+  end
+  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
+end
 
 local stored = redis.call('GET', done)
 if stored then
@@ -24,6 +34,7 @@ end
 meta.s = 'away'
 raw = cjson.encode(meta)
 redis.call('HSET', conns, connId, raw)
+raw = withLastSeen(raw, redis.call('ZSCORE', seen, connId))
 local reply = {'OK', raw, redis.call('HGET', states, connId)}
 redis.call('SET', done, cjson.encode(reply), 'PX', ARGV[4])
 return reply

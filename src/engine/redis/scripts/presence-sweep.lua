@@ -12,13 +12,25 @@ local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEY
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
+-- batched heartbeats refresh only the expiry, so `l` is set from it here.
+local function withLastSeen(raw, expiresAt)
+  local ttl = string.match(raw, '"t":(%d+)')
+  if not ttl or not expiresAt then
+    return raw
+  end
+  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
+end
+
 local stored = redis.call('GET', done)
 if stored then
   return cjson.decode(stored)
 end
 local reply = {'OK', '', 0}
-local expired = redis.call('ZRANGE', seen, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]))
-for _, id in ipairs(expired) do
+local expired =
+  redis.call('ZRANGE', seen, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]), 'WITHSCORES')
+for i = 1, #expired, 2 do
+  local id = expired[i]
   redis.call('ZREM', seen, id)
   local raw = redis.call('HGET', conns, id)
   if raw then
@@ -29,7 +41,7 @@ for _, id in ipairs(expired) do
       userGone = 1
     end
     reply[#reply + 1] = id
-    reply[#reply + 1] = raw
+    reply[#reply + 1] = withLastSeen(raw, expired[i + 1])
     reply[#reply + 1] = redis.call('HGET', states, id) or '{}'
     reply[#reply + 1] = userGone
     redis.call('HDEL', conns, id)
