@@ -26,6 +26,7 @@ import { RedisPresenceSweep } from './redis-presence-sweep.js';
 import { parseConn, parseConns, presenceReply, scriptReply } from './replies.js';
 import { PRESENCE_SCRIPTS } from './scripts.js';
 import { StateCache, hashed } from './state-cache.js';
+import { sendUnpipelined } from './unpipelined.js';
 import type { Deadline } from '../../common/deadline.js';
 import { withDeadline } from '../../common/storage-deadline.js';
 
@@ -61,6 +62,8 @@ export class RedisPresenceEngine extends PresenceEngine {
     const { prefix, commandTimeoutMs } = options;
     this.doneTtlMs = commandTimeoutMs * DONE_LIFETIME_FACTOR;
     this.scripts = new ScriptRegistry(redis, PRESENCE_SCRIPTS);
+    // The call of a single heartbeat (lua mode): see unpipelined.ts.
+    sendUnpipelined(redis, ['presenceHeartbeat']);
     this.indexes = new PresenceIndexes(redis, prefix);
     this.heartbeats = new RedisHeartbeats(redis, prefix, this.states, this.doneTtlMs);
     this.sweep = new RedisPresenceSweep(redis, prefix, this.states, this.indexes, this.doneTtlMs);
@@ -93,7 +96,7 @@ export class RedisPresenceEngine extends PresenceEngine {
       if (!self) {
         throw new Error('join reply without the joined connection');
       }
-      this.states.set(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
+      this.states.set(cmd.roomId, cmd.connId, self.member.state, self.hash, self.epoch);
       await this.definite(d, () => this.indexes.joined(cmd.userId, cmd.roomId, expiresAt));
       const members = byConnId(conns.map((conn) => conn.member));
       return { member: { ...self.member }, epoch, resumed: resumed === 1, members, expiresAt };
