@@ -35,7 +35,7 @@ export class PresenceIndexes {
 
   /**
    * Two plain calls rather than a pipeline of its own: auto-pipelining sends them with the
-   * other calls of the tick, and a join allocates no ioredis Pipeline (see unpipelined.ts).
+   * other calls of the tick, and a join allocates no ioredis Pipeline.
    */
   async joined(userId: string, roomId: string, expiresAt: number): Promise<void> {
     await Promise.all([

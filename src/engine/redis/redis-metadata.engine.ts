@@ -140,7 +140,7 @@ export class RedisMetadataEngine extends MetadataEngine {
 
   /**
    * One command per key of the channel, auto-pipelined with the other calls of the tick
-   * (no ioredis Pipeline of its own per join, see unpipelined.ts); any failure fails the call.
+   * (no ioredis Pipeline of its own per join); any failure fails the call.
    */
   private async onChannelKeys(
     channel: ChannelRef,

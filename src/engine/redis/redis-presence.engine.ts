@@ -26,7 +26,6 @@ import { RedisPresenceSweep } from './redis-presence-sweep.js';
 import { parseConn, parseConns, presenceReply, scriptReply } from './replies.js';
 import { PRESENCE_SCRIPTS } from './scripts.js';
 import { StateCache, hashed } from './state-cache.js';
-import { sendUnpipelined } from './unpipelined.js';
 import type { Deadline } from '../../common/deadline.js';
 import { withDeadline } from '../../common/storage-deadline.js';
 
@@ -62,8 +61,6 @@ export class RedisPresenceEngine extends PresenceEngine {
     const { prefix, commandTimeoutMs } = options;
     this.doneTtlMs = commandTimeoutMs * DONE_LIFETIME_FACTOR;
     this.scripts = new ScriptRegistry(redis, PRESENCE_SCRIPTS);
-    // The call of a single heartbeat (lua mode): see unpipelined.ts.
-    sendUnpipelined(redis, ['presenceHeartbeat']);
     this.indexes = new PresenceIndexes(redis, prefix);
     this.heartbeats = new RedisHeartbeats(redis, prefix, this.states, this.doneTtlMs);
     this.sweep = new RedisPresenceSweep(redis, prefix, this.states, this.indexes, this.doneTtlMs);

@@ -32,8 +32,8 @@ export class StateCache {
 
   /**
    * A known session's entry is updated in place, keeping its key and its place: entries
-   * live for the whole session, so a replacement per heartbeat would be old-generation
-   * garbage every time (measured: it is what a joined socket costs beyond the memory engine).
+   * live for the whole session, so a replacement per heartbeat would become old-generation
+   * garbage every time.
    */
   set(roomId: string, connId: string, state: JsonObject, hash: string, epoch: number): void {
     const k = key(roomId, connId);
