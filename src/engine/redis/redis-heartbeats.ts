@@ -194,7 +194,7 @@ export class RedisHeartbeats {
     if (!current) {
       throw new Error('heartbeat reply without a state');
     }
-    this.states.set(cmd.roomId, cmd.connId, { ...current, epoch });
+    this.states.set(cmd.roomId, cmd.connId, current.state, current.hash, epoch);
     const member: Member = {
       connId: cmd.connId,
       userId: cmd.userId,

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import type { TransactionPool } from '../../redis/transaction-pool.js';
@@ -129,25 +129,26 @@ export class RedisMetadataEngine extends MetadataEngine {
 
   /** PEXPIRE on every key of the channel (the done keys expire on their own). */
   async dropChannelAfter(channel: ChannelRef, afterMs: number): Promise<void> {
-    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.pexpire(key, afterMs)));
+    await this.guard(() =>
+      this.onChannelKeys(channel, (redis, key) => redis.pexpire(key, afterMs)),
+    );
   }
 
   async keepChannel(channel: ChannelRef): Promise<void> {
-    await this.guard(() => this.onChannelKeys(channel, (p, key) => p.persist(key)));
+    await this.guard(() => this.onChannelKeys(channel, (redis, key) => redis.persist(key)));
   }
 
-  /** One command per key of the channel, in one pipeline; any failure fails the call. */
+  /**
+   * One command per key of the channel, auto-pipelined with the other calls of the tick
+   * (no ioredis Pipeline of its own per join); any failure fails the call.
+   */
   private async onChannelKeys(
     channel: ChannelRef,
-    command: (pipeline: ChainableCommander, key: string) => void,
+    command: (redis: Redis, key: string) => Promise<unknown>,
   ): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    Object.values(this.keys(channel)).forEach((key: string) => command(pipeline, key));
-    for (const [err] of (await pipeline.exec()) ?? []) {
-      if (err) {
-        throw err;
-      }
-    }
+    await Promise.all(
+      Object.values(this.keys(channel)).map((key: string) => command(this.redis, key)),
+    );
   }
 
   private keys(channel: ChannelRef) {

@@ -93,7 +93,7 @@ export class RedisPresenceEngine extends PresenceEngine {
       if (!self) {
         throw new Error('join reply without the joined connection');
       }
-      this.states.set(cmd.roomId, cmd.connId, { ...self, state: self.member.state });
+      this.states.set(cmd.roomId, cmd.connId, self.member.state, self.hash, self.epoch);
       await this.definite(d, () => this.indexes.joined(cmd.userId, cmd.roomId, expiresAt));
       const members = byConnId(conns.map((conn) => conn.member));
       return { member: { ...self.member }, epoch, resumed: resumed === 1, members, expiresAt };
