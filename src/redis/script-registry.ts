@@ -24,7 +24,7 @@ export class ScriptRegistry {
   ) {
     const sources = new Map<string, string>();
     for (const { name, file, numberOfKeys } of definitions) {
-      const lua = readFileSync(file, 'utf8');
+      const lua = withIncludes(file);
       redis.defineCommand(name, { numberOfKeys, lua });
       sources.set(name, lua);
     }
@@ -40,4 +40,17 @@ export class ScriptRegistry {
   get names(): string[] {
     return [...this.sources.keys()];
   }
+}
+
+/** `-- #include <file>.lua` on a line of its own: that file's text, from the same folder. */
+const INCLUDE = /^-- #include ([\w.-]+\.lua)$/gm;
+
+/**
+ * A script's source with its includes spelled out: helpers several scripts share live in
+ * one file, and Redis still gets one self-contained script (one SHA) per command.
+ */
+export function withIncludes(file: URL): string {
+  return readFileSync(file, 'utf8').replace(INCLUDE, (_, name: string) =>
+    readFileSync(new URL(name, file), 'utf8').trimEnd(),
+  );
 }

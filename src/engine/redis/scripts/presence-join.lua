@@ -22,15 +22,7 @@ local connId, userId = ARGV[1], ARGV[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
--- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
--- batched heartbeats refresh only the expiry, so `l` is set from it here.
-local function withLastSeen(raw, expiresAt)
-  local ttl = string.match(raw, '"t":(%d+)')
-  if not ttl or not expiresAt then
-    return raw
-  end
-  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
-end
+-- #include last-seen.lua
 
 local function withMembers(reply)
   local live = redis.call('ZRANGE', seen, '(' .. now, '+inf', 'BYSCORE', 'WITHSCORES')

@@ -12,15 +12,7 @@
 local conns, states, seen, users, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local connId = ARGV[1]
 
--- A meta holding `t` (the TTL of its last refresh) was last seen at its expiry less `t`:
--- batched heartbeats refresh only the expiry, so `l` is set from it here.
-local function withLastSeen(raw, expiresAt)
-  local ttl = string.match(raw, '"t":(%d+)')
-  if not ttl or not expiresAt then
-    return raw
-  end
-  return (string.gsub(raw, '"l":%d+', '"l":' .. (tonumber(expiresAt) - tonumber(ttl)), 1))
-end
+-- #include last-seen.lua
 
 local stored = redis.call('GET', done)
 if stored then
