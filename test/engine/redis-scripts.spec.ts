@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
 import { presenceDoneKey, presenceKeyList } from '../../src/engine/redis/keys.js';
 import { PRESENCE_SCRIPTS } from '../../src/engine/redis/scripts.js';
-import { ScriptRegistry } from '../../src/redis/script-registry.js';
+import { ScriptRegistry, withIncludes } from '../../src/redis/script-registry.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 
 let server: RedisServer;
@@ -22,7 +21,7 @@ afterAll(async () => {
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
 describe('presence scripts', () => {
-  const sources = PRESENCE_SCRIPTS.map((def) => ({ ...def, lua: readFileSync(def.file, 'utf8') }));
+  const sources = PRESENCE_SCRIPTS.map((def) => ({ ...def, lua: withIncludes(def.file) }));
 
   it('all compile and load through the registry', async () => {
     await redis.script('FLUSH');
@@ -31,6 +30,12 @@ describe('presence scripts', () => {
     expect(registry.names).toStrictEqual(PRESENCE_SCRIPTS.map((def) => def.name));
     const loaded = await redis.script('EXISTS', ...sources.map(({ lua }) => sha1(lua)));
     expect(loaded).toStrictEqual(sources.map(() => 1));
+  });
+
+  it.each(sources)('$name reaches Redis self-contained, each shared helper once', ({ lua }) => {
+    expect(lua).not.toMatch(/#include/);
+    expect(lua.match(/local function withLastSeen\b/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(lua.includes('withLastSeen(')).toBe(/local function withLastSeen\(/.test(lua));
   });
 
   it.each(sources)(
