@@ -105,7 +105,18 @@ export const ENV_SCHEMA = {
     "a room channel's items and locks are deleted this long after its room's last member left",
   ),
   MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
-  RATE_CONN_PER_MINUTE_PER_IP: int(20, 1, 1_000_000, 'new connections per IP per minute'),
+  RATE_CONN_PER_MINUTE_PER_IP: int(
+    20,
+    1,
+    1_000_000,
+    'failed handshakes (no or invalid token) per IP per minute',
+  ),
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: int(
+    600,
+    1,
+    1_000_000,
+    'handshakes with a valid token per IP per minute',
+  ),
   RATE_EVENTS_PER_SECOND: int(30, 1, 100_000, 'requests per socket per second'),
   MAX_CONN_PER_USER: int(10, 1, 100_000, 'connections of one user this process accepts'),
   MAX_ROOMS_PER_SOCKET: int(10, 1, 10_000, 'rooms one socket may join'),
@@ -181,6 +192,7 @@ export interface Env {
   ROOM_CHANNEL_RETENTION_MS: number;
   MAX_CONN_PER_INSTANCE: number;
   RATE_CONN_PER_MINUTE_PER_IP: number;
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: number;
   RATE_EVENTS_PER_SECOND: number;
   MAX_CONN_PER_USER: number;
   MAX_ROOMS_PER_SOCKET: number;

@@ -122,6 +122,7 @@ function spawnServer(options: AppOptions): ChildProcess {
 /** Limits no functional test reaches; every server starts with them unless a test overrides. */
 export const NO_RATE_LIMITS = {
   RATE_CONN_PER_MINUTE_PER_IP: '100000',
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: '100000',
   RATE_EVENTS_PER_SECOND: '100000',
   MAX_CONN_PER_USER: '10000',
 };
