@@ -93,6 +93,14 @@ export class RawSocket {
     return counts;
   }
 
+  /**
+   * Stops reading from the TCP connection while keeping it open, as a frozen app or a dead
+   * NAT mapping does: no pongs, no close handshake, the server's writes pile up unread.
+   */
+  stopReading(): void {
+    (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  }
+
   close(): Promise<void> {
     this.ws.close();
     return this.closed;
