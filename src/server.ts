@@ -9,6 +9,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigError } from './config/env.validate.js';
 import { StorageBackend } from './engine/storage-backend.js';
 import { ProcessStop } from './shutdown/process-stop.js';
+import { shutdownBudget } from './shutdown/shutdown-budget.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
 
@@ -35,15 +36,20 @@ async function bootstrap(): Promise<void> {
  */
 function stopOnSignalOrFault(app: INestApplication): void {
   const logger = new Logger('Shutdown');
+  const shutdown = app.get(ShutdownService);
   const stop = new ProcessStop({
-    stop: (reason) =>
-      app
-        .get(ShutdownService)
-        .drain(reason)
-        .then(() => app.close()),
+    stop: async (reason) => {
+      await shutdown.drain(reason);
+      // The sockets are gone: what is left are idle keep-alive connections and polls,
+      // which the HTTP server's close would otherwise wait for.
+      (app.getHttpServer() as Server).closeAllConnections();
+      await app.close();
+    },
     exit: (code) => process.exit(code),
     log: (entry) => logger.log(entry),
     error: (entry, stack) => logger.error(entry, stack),
+    watchdogMs: shutdownBudget(app.get(AppConfig)).watchdogMs,
+    pending: () => shutdown.pending(),
   });
   SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
   process.on('uncaughtException', (err) => stop.onFault(err));

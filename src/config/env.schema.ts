@@ -160,6 +160,12 @@ export const ENV_SCHEMA = {
     'wait between `server:shutdown` and closing sockets',
   ),
   SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
+  SHUTDOWN_CLOSE_TIMEOUT_MS: int(
+    800,
+    100,
+    MINUTE,
+    'budget after the grace period: disconnect wait (30 %), then transports still open are terminated; heartbeat flushes and the transaction pool (10 % each), Redis QUIT (20 %); the process exits by grace + this whatever is pending',
+  ),
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof ENV_SCHEMA;
@@ -207,4 +213,5 @@ export interface Env {
   SOCKET_CONNECT_TIMEOUT_MS: number;
   SHUTDOWN_GRACE_MS: number;
   SHUTDOWN_RECONNECT_JITTER_MS: number;
+  SHUTDOWN_CLOSE_TIMEOUT_MS: number;
 }
