@@ -101,6 +101,11 @@ export class RawSocket {
     (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   }
 
+  /** Drops the connection at once, without a close handshake (a paused one never reads it). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   close(): Promise<void> {
     this.ws.close();
     return this.closed;
