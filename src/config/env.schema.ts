@@ -150,10 +150,10 @@ export const ENV_SCHEMA = {
   ),
   SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
   SHUTDOWN_CLOSE_TIMEOUT_MS: int(
-    800,
+    700,
     100,
     MINUTE,
-    'budget after the grace period: disconnect wait (30 %), then transports still open are terminated; heartbeat flushes and the transaction pool (10 % each), Redis QUIT (20 %); the process exits by grace + this whatever is pending',
+    'budget after the grace period: disconnect wait (50 %), then transports still open are terminated; each heartbeat flush (10 %), the transaction pool (5 %), Redis QUIT (15 %); the process exits by grace + this whatever is pending',
   ),
 } satisfies Record<string, SettingSpec>;
 
