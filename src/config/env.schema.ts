@@ -155,6 +155,18 @@ export const ENV_SCHEMA = {
     MINUTE,
     'budget after the grace period: disconnect wait (50 %), then transports still open are terminated; each heartbeat flush (10 %), the transaction pool (5 %), Redis QUIT (15 %); the process exits by grace + this whatever is pending',
   ),
+  LOG_FORMAT: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'json', 'pretty'],
+    doc: '`json`: one JSON object per line, for collectors; `pretty`: coloured lines for a person; `auto`: json when NODE_ENV is production, pretty otherwise',
+  },
+  LOG_LEVEL: {
+    kind: 'enum',
+    default: 'log',
+    values: ['error', 'warn', 'log', 'debug', 'verbose'],
+    doc: 'least severe level written: `error` < `warn` < `log` (lifecycle, connections) < `debug` < `verbose`',
+  },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof ENV_SCHEMA;
@@ -202,4 +214,6 @@ export interface Env {
   SHUTDOWN_GRACE_MS: number;
   SHUTDOWN_RECONNECT_JITTER_MS: number;
   SHUTDOWN_CLOSE_TIMEOUT_MS: number;
+  LOG_FORMAT: 'auto' | 'json' | 'pretty';
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
