@@ -161,11 +161,23 @@ export const ENV_SCHEMA = {
   ),
   SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
   SHUTDOWN_CLOSE_TIMEOUT_MS: int(
-    800,
+    700,
     100,
     MINUTE,
-    'budget after the grace period: disconnect wait (30 %), then transports still open are terminated; heartbeat flushes and the transaction pool (10 % each), Redis QUIT (20 %); the process exits by grace + this whatever is pending',
+    'budget after the grace period: disconnect wait (50 %), then transports still open are terminated; each heartbeat flush (10 %), the transaction pool (5 %), Redis QUIT (15 %); the process exits by grace + this whatever is pending',
   ),
+  LOG_FORMAT: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'json', 'pretty'],
+    doc: '`json`: one JSON object per line, for collectors; `pretty`: coloured lines for a person; `auto`: json when NODE_ENV is production, pretty otherwise',
+  },
+  LOG_LEVEL: {
+    kind: 'enum',
+    default: 'log',
+    values: ['error', 'warn', 'log', 'debug', 'verbose'],
+    doc: 'least severe level written: `error` < `warn` < `log` (lifecycle, connections) < `debug` < `verbose`',
+  },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof ENV_SCHEMA;
@@ -214,4 +226,6 @@ export interface Env {
   SHUTDOWN_GRACE_MS: number;
   SHUTDOWN_RECONNECT_JITTER_MS: number;
   SHUTDOWN_CLOSE_TIMEOUT_MS: number;
+  LOG_FORMAT: 'auto' | 'json' | 'pretty';
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }

@@ -88,8 +88,8 @@ export class RedisConnections {
    * QUIT would wait as long as the outage, so past the deadline the sockets are dropped.
    */
   async close(): Promise<void> {
-    const { flushMs, quitMs } = shutdownBudget(this.config);
-    await within(this.txPool.drain(), flushMs);
+    const { poolDrainMs, quitMs } = shutdownBudget(this.config);
+    await within(this.txPool.drain(), poolDrainMs);
     this.txPool.close();
     const quits = this.all().map(async (client) => {
       if (!(await within(client.quit(), quitMs)) || client.status !== 'end') {

@@ -103,6 +103,8 @@ function spawnServer(options: AppOptions): ChildProcess {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
     NO_COLOR: '1',
+    // Tests read log lines as JSON (NODE_ENV=test would be the pretty console).
+    LOG_FORMAT: 'json',
     PORT: '0',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     ...NO_RATE_LIMITS,

@@ -93,15 +93,20 @@ export class RawSocket {
     return counts;
   }
 
-  /**
-   * Stops reading from the TCP connection while keeping it open, as a frozen app or a dead
-   * NAT mapping does: no pongs, no close handshake, the server's writes pile up unread.
-   */
-  stopReading(): void {
-    (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  /** The first frame received (kept or still to come) that `matches`. */
+  frame(matches: (frame: string | Buffer) => boolean): Promise<string | Buffer> {
+    return this.next(matches, 0);
   }
 
-  /** Drops the connection at once, without a close handshake (a paused one never reads it). */
+  /**
+   * Stops reading, as a stopped process or a frozen phone does: the TCP socket stays
+   * open, the kernel buffers fill, and no close frame is ever answered.
+   */
+  stopReading(): void {
+    this.ws.pause();
+  }
+
+  /** Drops the connection without a close handshake (cleanup of a stopped client). */
   terminate(): void {
     this.ws.terminate();
   }
