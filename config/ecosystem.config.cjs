@@ -12,7 +12,7 @@ module.exports = {
       // SHUTDOWN_GRACE_MS of service, then at most SHUTDOWN_CLOSE_TIMEOUT_MS to close every
       // socket (stuck ones terminated), flush and QUIT Redis: the worker exits 0 by itself
       // within 2 s + 0.8 s whatever its clients do (test/e2e/supervisor-pm2.e2e-spec.ts:
-      // 1.9 s with a 1 s grace and frozen clients). kill_timeout is only the backstop for a
+      // 1.4–1.6 s with a 1 s grace and frozen clients). kill_timeout is only the backstop for a
       // hung worker; keep it above grace + close timeout with a margin (PM2's default of
       // 1.6 s would SIGKILL every graceful stop), and raise it with SHUTDOWN_GRACE_MS.
       kill_timeout: 8000,
