@@ -12,6 +12,7 @@ import { fanoutSuite } from './suites/fanout.mjs';
 import { heartbeatSuite } from './suites/heartbeat.mjs';
 import { metadataSuite } from './suites/metadata.mjs';
 import { seedsSuite } from './suites/seeds.mjs';
+import { shutdownSuite } from './suites/shutdown.mjs';
 import { startupSuite } from './suites/startup.mjs';
 
 const SUITES = new Map([
@@ -21,6 +22,7 @@ const SUITES = new Map([
   ['metadata', metadataSuite],
   ['seeds', seedsSuite],
   ['startup', startupSuite],
+  ['shutdown', shutdownSuite],
 ]);
 
 const { values: flags } = parseArgs({
@@ -41,6 +43,10 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '10' },
     'seed-interval': { type: 'string', default: '5000' },
     'startup-runs': { type: 'string', default: '10' },
+    'shutdown-sockets': { type: 'string', default: '10000' },
+    'stuck-share': { type: 'string', default: '0.1' },
+    'shutdown-grace': { type: 'string', default: '2000' },
+    main: { type: 'string' },
     node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
     out: { type: 'string', default: fileURLToPath(new URL('results/', import.meta.url)) },
   },
@@ -62,6 +68,11 @@ const options = {
   users: Number(flags.users),
   seedInterval: Number(flags['seed-interval']),
   startupRuns: Number(flags['startup-runs']),
+  shutdownSockets: Number(flags['shutdown-sockets']),
+  stuckShare: Number(flags['stuck-share']),
+  shutdownGrace: Number(flags['shutdown-grace']),
+  /** Another build's dist/main.js, for the shutdown suite's "before" figure. */
+  main: flags.main,
   node: flags.node,
 };
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,17 +8,26 @@ import { flushCompileCache } from './compile-cache.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigError } from './config/env.validate.js';
 import { StorageBackend } from './engine/storage-backend.js';
+import { createLogger, logSettingsFromEnv } from './logger.js';
 import { ProcessStop } from './shutdown/process-stop.js';
+import { shutdownBudget } from './shutdown/shutdown-budget.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 async function bootstrap(): Promise<void> {
-  // One JSON object per line: fields stay fields for whoever collects the logs.
-  const logger = new ConsoleLogger({ json: true });
+  const logger = createLogger(logSettingsFromEnv(process.env));
   const app = await NestFactory.create(AppModule, { abortOnError: false, logger });
   const config = app.get(AppConfig);
+  // Again from the validated settings, which include those of a .env file.
+  app.useLogger(
+    createLogger({
+      NODE_ENV: config.get('NODE_ENV'),
+      LOG_FORMAT: config.get('LOG_FORMAT'),
+      LOG_LEVEL: config.get('LOG_LEVEL'),
+    }),
+  );
   app.useWebSocketAdapter(new RedisIoAdapter(app));
   stopOnSignalOrFault(app);
   await app.listen(config.get('PORT'));
@@ -35,15 +44,20 @@ async function bootstrap(): Promise<void> {
  */
 function stopOnSignalOrFault(app: INestApplication): void {
   const logger = new Logger('Shutdown');
+  const shutdown = app.get(ShutdownService);
   const stop = new ProcessStop({
-    stop: (reason) =>
-      app
-        .get(ShutdownService)
-        .drain(reason)
-        .then(() => app.close()),
+    stop: async (reason) => {
+      await shutdown.drain(reason);
+      // The sockets are gone: what is left are idle keep-alive connections and polls,
+      // which the HTTP server's close would otherwise wait for.
+      (app.getHttpServer() as Server).closeAllConnections();
+      await app.close();
+    },
     exit: (code) => process.exit(code),
     log: (entry) => logger.log(entry),
     error: (entry, stack) => logger.error(entry, stack),
+    watchdogMs: shutdownBudget(app.get(AppConfig)).watchdogMs,
+    pending: () => shutdown.pending(),
   });
   SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
   process.on('uncaughtException', (err) => stop.onFault(err));

@@ -105,7 +105,18 @@ export const ENV_SCHEMA = {
     "a room channel's items and locks are deleted this long after its room's last member left",
   ),
   MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
-  RATE_CONN_PER_MINUTE_PER_IP: int(20, 1, 1_000_000, 'new connections per IP per minute'),
+  RATE_CONN_PER_MINUTE_PER_IP: int(
+    20,
+    1,
+    1_000_000,
+    'failed handshakes (no or invalid token) per IP per minute',
+  ),
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: int(
+    600,
+    1,
+    1_000_000,
+    'handshakes with a valid token per IP per minute',
+  ),
   RATE_EVENTS_PER_SECOND: int(30, 1, 100_000, 'requests per socket per second'),
   MAX_CONN_PER_USER: int(10, 1, 100_000, 'connections of one user this process accepts'),
   MAX_ROOMS_PER_SOCKET: int(10, 1, 10_000, 'rooms one socket may join'),
@@ -149,6 +160,24 @@ export const ENV_SCHEMA = {
     'wait between `server:shutdown` and closing sockets',
   ),
   SHUTDOWN_RECONNECT_JITTER_MS: int(1000, 0, 10 * MINUTE, 'upper bound of `reconnectAfterMs`'),
+  SHUTDOWN_CLOSE_TIMEOUT_MS: int(
+    700,
+    100,
+    MINUTE,
+    'budget after the grace period: disconnect wait (50 %), then transports still open are terminated; each heartbeat flush (10 %), the transaction pool (5 %), Redis QUIT (15 %); the process exits by grace + this whatever is pending',
+  ),
+  LOG_FORMAT: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'json', 'pretty'],
+    doc: '`json`: one JSON object per line, for collectors; `pretty`: coloured lines for a person; `auto`: json when NODE_ENV is production, pretty otherwise',
+  },
+  LOG_LEVEL: {
+    kind: 'enum',
+    default: 'log',
+    values: ['error', 'warn', 'log', 'debug', 'verbose'],
+    doc: 'least severe level written: `error` < `warn` < `log` (lifecycle, connections) < `debug` < `verbose`',
+  },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof ENV_SCHEMA;
@@ -181,6 +210,7 @@ export interface Env {
   ROOM_CHANNEL_RETENTION_MS: number;
   MAX_CONN_PER_INSTANCE: number;
   RATE_CONN_PER_MINUTE_PER_IP: number;
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: number;
   RATE_EVENTS_PER_SECOND: number;
   MAX_CONN_PER_USER: number;
   MAX_ROOMS_PER_SOCKET: number;
@@ -195,4 +225,7 @@ export interface Env {
   SOCKET_CONNECT_TIMEOUT_MS: number;
   SHUTDOWN_GRACE_MS: number;
   SHUTDOWN_RECONNECT_JITTER_MS: number;
+  SHUTDOWN_CLOSE_TIMEOUT_MS: number;
+  LOG_FORMAT: 'auto' | 'json' | 'pretty';
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }

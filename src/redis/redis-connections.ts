@@ -1,10 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
-import { setTimeout as wait } from 'node:timers/promises';
+import { shutdownBudget, within } from '../shutdown/shutdown-budget.js';
 import { TransactionPool } from './transaction-pool.js';
-
-const CLOSE_TIMEOUT_MS = 1000;
 
 /** The private ioredis method that rejects queued commands (see failInFlight). */
 interface QueueFlusher {
@@ -38,7 +36,10 @@ export class RedisConnections {
   /** Dedicated connections for WATCH/MULTI/EXEC: WATCH is per connection. */
   readonly txPool: TransactionPool;
 
-  constructor(url: string, config: AppConfig) {
+  constructor(
+    url: string,
+    private readonly config: AppConfig,
+  ) {
     const options: RedisOptions = {
       protocol: 2,
       connectionName: `avalon:${config.nodeId}`,
@@ -82,17 +83,20 @@ export class RedisConnections {
     };
   }
 
-  /** Polite QUIT, but bounded: with Redis away a QUIT would wait as long as the outage. */
+  /**
+   * Polite QUIT, but bounded (SHUTDOWN_CLOSE_TIMEOUT_MS): with Redis away or stopped a
+   * QUIT would wait as long as the outage, so past the deadline the sockets are dropped.
+   */
   async close(): Promise<void> {
-    await Promise.race([this.txPool.drain(), wait(CLOSE_TIMEOUT_MS)]);
-    await Promise.all(
-      this.all().map((client) =>
-        Promise.race([
-          client.quit(),
-          wait(CLOSE_TIMEOUT_MS).then(() => Promise.reject(new Error('QUIT timed out'))),
-        ]).catch(() => client.disconnect()),
-      ),
-    );
+    const { poolDrainMs, quitMs } = shutdownBudget(this.config);
+    await within(this.txPool.drain(), poolDrainMs);
+    this.txPool.close();
+    const quits = this.all().map(async (client) => {
+      if (!(await within(client.quit(), quitMs)) || client.status !== 'end') {
+        client.disconnect();
+      }
+    });
+    await Promise.all(quits);
   }
 
   private all(): Redis[] {

@@ -42,12 +42,15 @@ export class TransactionPool {
   private readonly pool: Pool<TxConnection>;
   /** Consecutive failed connects: drives the backoff and tells UNAVAILABLE from BUSY. */
   private createFailures = 0;
+  /** Every open connection, lent or idle, so a shutdown can drop them all. */
+  private readonly connections = new Set<TxConnection>();
 
   constructor(private readonly options: TransactionPoolOptions) {
     this.pool = createPool<TxConnection>(
       {
         create: () => this.create(),
         destroy: (conn) => {
+          this.connections.delete(conn);
           closeClient(conn.redis);
           return Promise.resolve();
         },
@@ -88,10 +91,21 @@ export class TransactionPool {
     return { size, available, borrowed, pending };
   }
 
-  /** Shutdown: waits for borrowed connections to come back, then closes them all. */
+  /**
+   * Shutdown: waits for borrowed connections to come back, then closes them all. The
+   * caller bounds the wait (a transaction stuck on a stopped Redis never returns its
+   * connection) and then calls close().
+   */
   async drain(): Promise<void> {
     await this.pool.drain();
     await this.pool.clear();
+  }
+
+  /** Shutdown, past the drain's deadline: drops every connection, borrowed ones too. */
+  close(): void {
+    for (const conn of this.connections) {
+      closeClient(conn.redis);
+    }
   }
 
   private async acquire(): Promise<TxConnection> {
@@ -155,6 +169,7 @@ export class TransactionPool {
       throw err;
     }
     this.createFailures = 0;
+    this.connections.add(conn);
     return conn;
   }
 }

@@ -11,7 +11,10 @@ import { PresenceExemption } from '../rate-limit/presence-exemption.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { authMiddleware } from './middleware/auth.middleware.js';
 import { capacityMiddleware } from './middleware/capacity.middleware.js';
-import { connectionRateMiddleware } from './middleware/connection-rate.middleware.js';
+import {
+  failedHandshakeRateMiddleware,
+  validHandshakeRateMiddleware,
+} from './middleware/connection-rate.middleware.js';
 import { shutdownMiddleware } from './middleware/shutdown.middleware.js';
 import { originAllowed } from './origin.js';
 import type { AppServer } from './socket-types.js';
@@ -58,16 +61,15 @@ export class RedisIoAdapter extends IoAdapter {
     const merged = { ...options, ...this.serverOptions() } as ServerOptions;
     const server = super.createIOServer(port, merged) as AppServer;
     this.storage.attachAdapter(server);
+    const limiters = this.app.get(Limiters);
     server.use(
-      connectionRateMiddleware(
-        this.app.get(Limiters),
-        this.app.get(PresenceExemption),
-        this.metrics,
-        this.config.get('TRUST_PROXY'),
-      ),
+      failedHandshakeRateMiddleware(limiters, this.metrics, this.config.get('TRUST_PROXY')),
     );
     server.use(shutdownMiddleware(this.shutdown, this.metrics));
-    server.use(authMiddleware(this.jwt, this.metrics));
+    server.use(authMiddleware(this.jwt, limiters, this.metrics));
+    server.use(
+      validHandshakeRateMiddleware(limiters, this.app.get(PresenceExemption), this.metrics),
+    );
     server.use(capacityMiddleware(this.app.get(ConnectionCapacity), this.metrics));
     return server;
   }

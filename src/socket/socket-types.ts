@@ -14,6 +14,8 @@ export interface JoinedConn {
 }
 
 export interface SocketData {
+  /** The client's address as the per-IP limits count it (TRUST_PROXY applied). */
+  clientIp: string;
   userId: string;
   /** `exp` (epoch seconds) of the token in force: the handshake's, or the last `auth:refresh`'s. */
   tokenExp: number;

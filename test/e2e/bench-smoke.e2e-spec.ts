@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RUN = fileURLToPath(new URL('../../bench/run.mjs', import.meta.url));
-const SUITES = ['heartbeat', 'connections', 'fanout', 'metadata', 'seeds', 'startup'];
+const SUITES = ['heartbeat', 'connections', 'fanout', 'metadata', 'seeds', 'startup', 'shutdown'];
 
 /** Every suite of `npm run bench` with tiny numbers: a few servers, a fraction of a second each. */
 const SMOKE_FLAGS = [
@@ -24,6 +24,9 @@ const SMOKE_FLAGS = [
   ['--users', '2'],
   ['--seed-interval', '100'],
   ['--startup-runs', '1'],
+  ['--shutdown-sockets', '20'],
+  ['--stuck-share', '0.2'],
+  ['--shutdown-grace', '200'],
 ].flat();
 
 interface SuiteRecord {
@@ -57,6 +60,9 @@ describe('npm run bench (smoke: tiny numbers, no timings asserted)', () => {
     expect(stdout).toMatch(/^\| server \| acks\/s \| vs bare \|/m);
     expect(stdout).toMatch(/^\| bare \| [\d.]+ \| ×1\.00 \|/m);
     expect(stdout).toMatch(/^\| server \| listening ms \| ready ms \| vs bare \|/m);
-    expect(stdout.match(/^\|---/gm)).toHaveLength(7);
+    expect(stdout).toMatch(
+      /^\| server \| sockets \| not reading \| grace ms \| SIGTERM → exit ms \|/m,
+    );
+    expect(stdout.match(/^\|---/gm)).toHaveLength(8);
   }, 120_000);
 });

@@ -45,7 +45,12 @@ describe('network edges', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const onRedis = { redisUrl: redis.url, prefix: uniquePrefix() };
-    const limited = { RATE_CONN_PER_MINUTE_PER_IP: '3', TRUST_PROXY: '1' };
+    // valid handshakes meet the ceiling (3 here), failed ones the strict budget (3)
+    const limited = {
+      RATE_CONN_PER_MINUTE_PER_IP: '3',
+      RATE_CONN_VALID_PER_MINUTE_PER_IP: '3',
+      TRUST_PROXY: '1',
+    };
     const settings: Record<string, Parameters<typeof AppProcess.start>[0]> = {
       proxied: { env: { ...NO_RATE_LIMITS, ...limited } },
       proxiedRedis: { ...onRedis, env: { ...NO_RATE_LIMITS, ...limited } },

@@ -537,7 +537,12 @@ describe.each([
     app = await AppProcess.start({
       redisUrl: redis?.url,
       prefix,
-      env: { ...NO_RATE_LIMITS, RATE_CONN_PER_MINUTE_PER_IP: String(LIMIT), TRUST_PROXY: '1' },
+      // these handshakes carry valid tokens: the ceiling of valid ones is the limit keyed here
+      env: {
+        ...NO_RATE_LIMITS,
+        RATE_CONN_VALID_PER_MINUTE_PER_IP: String(LIMIT),
+        TRUST_PROXY: '1',
+      },
     });
   });
 

@@ -7,6 +7,7 @@ import {
   type TestSocket,
   connect,
   refusedWith,
+  refusal,
   type RefusalError,
 } from '../support/client.js';
 import { connectEventually, disconnection, getJson } from '../support/ops.js';
@@ -47,8 +48,12 @@ describe('rate limits and load control', () => {
 
   beforeAll(async () => {
     const settings: Record<string, Record<string, string>> = {
-      perIp: { RATE_CONN_PER_MINUTE_PER_IP: '3' },
-      perIpProxy: { RATE_CONN_PER_MINUTE_PER_IP: '3', TRUST_PROXY: '2' },
+      perIp: { RATE_CONN_PER_MINUTE_PER_IP: '3', RATE_CONN_VALID_PER_MINUTE_PER_IP: '40' },
+      perIpProxy: {
+        RATE_CONN_PER_MINUTE_PER_IP: '3',
+        RATE_CONN_VALID_PER_MINUTE_PER_IP: '40',
+        TRUST_PROXY: '2',
+      },
       instance: { MAX_CONN_PER_INSTANCE: '5' },
       perUser: { MAX_CONN_PER_USER: '2' },
       events: { RATE_EVENTS_PER_SECOND: '5' },
@@ -67,18 +72,28 @@ describe('rate limits and load control', () => {
     await Promise.all(Object.values(apps).map((app) => app.kill()));
   });
 
-  describe('RATE_CONN_PER_MINUTE_PER_IP=3', () => {
-    it('refuses the 4th handshake from one IP within a minute, failed handshakes included', async () => {
+  describe('RATE_CONN_PER_MINUTE_PER_IP=3 (failed), RATE_CONN_VALID_PER_MINUTE_PER_IP=40', () => {
+    const bad = async (app: AppProcess, options = {}) =>
+      (await refusedWith(app.url, 'ip-user', { token: await foreignToken('ip-user'), ...options }))
+        .message;
+
+    it('counts failed handshakes strictly: the 4th failed one and everything after it is refused, valid ones mixed in pass', async () => {
       const app = apps.perIp;
-      const bad = await refusedWith(app.url, 'ip-user', { token: await foreignToken('ip-user') });
-      expect(bad.message).toBe('UNAUTHENTICATED');
+      // valid handshakes beyond the strict budget, failed ones mixed in
       await openOn(app, 'ip-user-1');
+      expect(await bad(app)).toBe('UNAUTHENTICATED');
       await openOn(app, 'ip-user-2');
-      const fourth = await refusedWith(app.url, 'ip-user-3');
+      expect((await refusal(app.url, {})).message).toBe('UNAUTHENTICATED'); // no token at all
+      await openOn(app, 'ip-user-3');
+      await openOn(app, 'ip-user-4');
+      expect(await bad(app)).toBe('UNAUTHENTICATED');
+      const fourth = await refusedWith(app.url, 'ip-user', { token: 'not-a-jwt' });
       expect(fourth.message).toBe('RATE_LIMITED');
       expect(fourth.data).toEqual({ code: 'RATE_LIMITED', message: expect.any(String) });
+      // the budget is spent: refused before any token is read, a valid one too
+      expect((await refusedWith(app.url, 'ip-user-5')).message).toBe('RATE_LIMITED');
       // X-Forwarded-For is not trusted without TRUST_PROXY
-      const spoofed = await refusedWith(app.url, 'ip-user-4', {
+      const spoofed = await refusedWith(app.url, 'ip-user-6', {
         extraHeaders: { 'X-Forwarded-For': '10.9.9.9' },
       });
       expect(spoofed.message).toBe('RATE_LIMITED');
@@ -92,13 +107,29 @@ describe('rate limits and load control', () => {
         extraHeaders: { 'X-Forwarded-For': `${forged}${ip}, 10.0.0.254` },
       });
       for (const n of [1, 2, 3]) {
-        await openOn(app, `proxied-${n}`, from('10.0.0.1', `6.6.6.${n}, `));
+        expect(await bad(app, from('10.0.0.1', `6.6.6.${n}, `))).toBe('UNAUTHENTICATED');
       }
       expect((await refusedWith(app.url, 'proxied-4', from('10.0.0.1', '6.6.6.4, '))).message).toBe(
         'RATE_LIMITED',
       );
       await openOn(app, 'proxied-5', from('10.0.0.2'));
       await openOn(app, 'proxied-6');
+    });
+
+    it('lets a wave of 40 valid handshakes from one IP through at once; past the ceiling only a present user', async () => {
+      const app = apps.perIpProxy;
+      const from = { extraHeaders: { 'X-Forwarded-For': '10.0.1.1, 10.0.0.254' } };
+      const player = await openOn(app, 'returning', {
+        extraHeaders: { 'X-Forwarded-For': '10.0.1.2, 10.0.0.254' },
+      });
+      await join(player, { roomId: 'wave-room', connId: 'returning-1' });
+      const wave = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, n) => connect(app.url, `wave-${n}`, from)),
+      );
+      sockets.push(...wave.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : [])));
+      expect(wave.map((w) => w.status)).toEqual(Array.from({ length: 40 }, () => 'fulfilled'));
+      expect((await refusedWith(app.url, 'wave-41', from)).message).toBe('RATE_LIMITED');
+      await openOn(app, 'returning', from);
     });
   });
 
@@ -247,7 +278,7 @@ describe('rate limits and load control', () => {
     beforeAll(async () => {
       redis = await RedisServer.start();
       const shared = { url: redis.url, prefix: uniquePrefix() };
-      const env = { RATE_CONN_PER_MINUTE_PER_IP: '3' };
+      const env = { RATE_CONN_PER_MINUTE_PER_IP: '3', RATE_CONN_VALID_PER_MINUTE_PER_IP: '5' };
       [a, b] = await Promise.all([start(env, shared), start(env, shared)]);
     });
 
@@ -256,12 +287,17 @@ describe('rate limits and load control', () => {
       await redis?.stop();
     });
 
-    it('shares the per-IP connection limit across processes (3 on A, the 4th on B refused)', async () => {
-      for (const n of [1, 2, 3]) {
-        await openOn(a, `cluster-ip-${n}`);
+    it('shares both per-IP budgets across processes: 5 valid on A and B, the 6th refused; 3 failed, the 4th refused', async () => {
+      for (const [n, app] of [a, a, b, a, b].entries()) {
+        await openOn(app, `cluster-ip-${n}`);
       }
-      const fourth = await refusedWith(b.url, 'cluster-ip-4');
-      expect(fourth.message).toBe('RATE_LIMITED');
+      expect((await refusedWith(b.url, 'cluster-ip-6')).message).toBe('RATE_LIMITED');
+      const failed = async (app: AppProcess) =>
+        (await refusedWith(app.url, 'x', { token: await foreignToken('x') })).message;
+      expect([await failed(a), await failed(b), await failed(a)]).toEqual(
+        Array.from({ length: 3 }, () => 'UNAUTHENTICATED'),
+      );
+      expect(await failed(b)).toBe('RATE_LIMITED');
     });
   });
 });

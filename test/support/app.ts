@@ -103,6 +103,8 @@ function spawnServer(options: AppOptions): ChildProcess {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
     NO_COLOR: '1',
+    // Tests read log lines as JSON (NODE_ENV=test would be the pretty console).
+    LOG_FORMAT: 'json',
     PORT: '0',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     ...NO_RATE_LIMITS,
@@ -122,6 +124,7 @@ function spawnServer(options: AppOptions): ChildProcess {
 /** Limits no functional test reaches; every server starts with them unless a test overrides. */
 export const NO_RATE_LIMITS = {
   RATE_CONN_PER_MINUTE_PER_IP: '100000',
+  RATE_CONN_VALID_PER_MINUTE_PER_IP: '100000',
   RATE_EVENTS_PER_SECOND: '100000',
   MAX_CONN_PER_USER: '10000',
 };

@@ -93,6 +93,24 @@ export class RawSocket {
     return counts;
   }
 
+  /** The first frame received (kept or still to come) that `matches`. */
+  frame(matches: (frame: string | Buffer) => boolean): Promise<string | Buffer> {
+    return this.next(matches, 0);
+  }
+
+  /**
+   * Stops reading, as a stopped process or a frozen phone does: the TCP socket stays
+   * open, the kernel buffers fill, and no close frame is ever answered.
+   */
+  stopReading(): void {
+    this.ws.pause();
+  }
+
+  /** Drops the connection without a close handshake (cleanup of a stopped client). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   close(): Promise<void> {
     this.ws.close();
     return this.closed;

@@ -1,7 +1,8 @@
+import { jest } from '@jest/globals';
 import { ProcessStop, type StopHooks } from '../../src/shutdown/process-stop.js';
 
 /** The hooks as a recorder, with a stop the test settles when it wants. */
-function recorder() {
+function recorder(watchdog: Pick<StopHooks, 'watchdogMs' | 'pending'> = {}) {
   const exits: number[] = [];
   const logged: string[] = [];
   const reasons: string[] = [];
@@ -14,6 +15,7 @@ function recorder() {
     exit: (code) => exits.push(code),
     log: (entry) => logged.push(entry.msg),
     error: (entry, stack) => logged.push(`${entry.msg}: ${entry.err}${stack ? ' (stack)' : ''}`),
+    ...watchdog,
   };
   const stopped = async (how: 'resolve' | 'reject') => {
     if (how === 'resolve') {
@@ -62,5 +64,35 @@ describe('process stop on signals and uncaught exceptions', () => {
     await r.stopped('reject');
     expect(r.exits).toEqual([1]);
     expect(r.logged.at(-1)).toMatch(/shutdown failed: Error: close failed/);
+  });
+
+  it('exits with the stop’s code when the stop outlives its watchdog, logging what is pending', () => {
+    jest.useFakeTimers();
+    try {
+      const pending = jest.fn(() => ({ step: 'closing the app' }));
+      const r = recorder({ watchdogMs: 3000, pending });
+      r.stop.onSignal('SIGTERM');
+      jest.advanceTimersByTime(2999);
+      expect(r.exits).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(r.exits).toEqual([0]);
+      expect(pending).toHaveBeenCalledTimes(1);
+      expect(r.logged).toEqual(['shutdown watchdog: exiting with work pending: undefined']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('disarms the watchdog when the stop finishes in time', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const r = recorder({ watchdogMs: 50 });
+      r.stop.onFault(new Error('boom'));
+      await r.stopped('resolve');
+      jest.advanceTimersByTime(100);
+      expect(r.exits).toEqual([1]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
