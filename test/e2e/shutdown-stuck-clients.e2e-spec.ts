@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppProcess } from '../support/app.js';
@@ -90,7 +91,13 @@ async function flooded(app: AppProcess, flooders: number): Promise<void> {
 async function terminate(app: AppProcess): Promise<{ code: number | null; ms: number }> {
   const start = performance.now();
   const code = await app.kill('SIGTERM');
-  return { code, ms: performance.now() - start };
+  const ms = performance.now() - start;
+  // 'exit' may come before the last output: read the logs once stdout has ended.
+  const stdout = app.child.stdout;
+  if (stdout && !stdout.readableEnded) {
+    await once(stdout, 'end');
+  }
+  return { code, ms };
 }
 
 function shutdownLog(app: AppProcess, msg: string): Record<string, unknown> | undefined {
