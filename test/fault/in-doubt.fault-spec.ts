@@ -1,12 +1,12 @@
 import { ConfigService } from '@nestjs/config';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../src/config/app-config.js';
 import type { JoinCommand } from '../../src/engine/presence.engine.js';
 import { RedisPresenceEngine } from '../../src/engine/redis/redis-presence.engine.js';
 import { PRESENCE_SCRIPTS } from '../../src/engine/redis/scripts.js';
 import { RedisConnections } from '../../src/redis/redis-connections.js';
+import { withIncludes } from '../../src/redis/script-registry.js';
 import { adminClient, parseClientList, pollUntil } from '../support/fault.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { ReplyCutter } from '../support/reply-cutter.js';
@@ -17,7 +17,7 @@ const TTL_MS = 300;
 /** What a script call carries on the wire: its SHA (EVALSHA) or its first line (EVAL). */
 function markersOf(name: string): string[] {
   const def = PRESENCE_SCRIPTS.find((script) => script.name === name);
-  const lua = readFileSync(def!.file, 'utf8');
+  const lua = withIncludes(def!.file);
   return [createHash('sha1').update(lua).digest('hex'), lua.split('\n')[1]];
 }
 
