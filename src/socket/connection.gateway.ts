@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import { Limiters } from '../rate-limit/limiters.js';
+import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { packetGuard } from './packet-guard.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { RealtimeEvents } from './realtime-events.js';
@@ -21,6 +22,7 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
     private readonly metrics: RealtimeMetrics,
     private readonly limiters: Limiters,
     private readonly dispatcher: RequestDispatcher,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   afterInit(server: AppServer): void {
@@ -31,7 +33,13 @@ export class ConnectionGateway implements OnGatewayInit<AppServer>, OnGatewayCon
     this.metrics.connectionsTotal.inc({ result: 'accepted', reason: 'ok' });
     const who = { socketId: socket.id, userId: socket.data.userId };
     this.logger.log({ msg: 'connected', ...who });
-    socket.once('disconnect', (reason) => this.logger.log({ msg: 'disconnected', ...who, reason }));
+    socket.once('disconnect', (reason) => {
+      // A stop disconnects every socket at once and logs one line for all of them: a line
+      // each would flood stdout as the process exits (and lose the last lines).
+      if (!this.shutdown.active) {
+        this.logger.log({ msg: 'disconnected', ...who, reason });
+      }
+    });
     socket.use(packetGuard(socket, this.limiters, this.metrics, this.dispatcher));
     // The guard keeps a client-sent `error` from reaching handlers; this listener keeps the
     // socket's own errors from throwing (EventEmitter throws on an unheard `error`).
