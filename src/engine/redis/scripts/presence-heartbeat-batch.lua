@@ -70,13 +70,6 @@ if #metaPairs > 0 then
 end
 redis.call('ZADD', seen, unpack(scorePairs))
 
--- As in presence-heartbeat.lua: room keys outlive every refreshed connection by a TTL,
--- pushed out half a TTL beyond only when that is due.
-if redis.call('PTTL', seen) < 2 * ttl then
-  local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
-  local keepUntil = math.max(math.floor(now + 2.5 * ttl), tonumber(last[2]) + ttl)
-  for _, key in ipairs({conns, states, seen, users}) do
-    redis.call('PEXPIREAT', key, keepUntil)
-  end
-end
+-- #include room-expiry.lua
+keepRoomKeys({conns, states, seen, users}, seen, now, ttl)
 return reply

@@ -56,15 +56,8 @@ local expiresAt = now + ttl
 redis.call('HSET', conns, connId, cjson.encode(meta))
 redis.call('ZADD', seen, expiresAt, connId)
 
--- The room keys must outlive this connection by a TTL (so the sweep still finds it). They
--- are pushed out only when that is due, half a TTL beyond, so most heartbeats skip it.
-if redis.call('PTTL', seen) < 2 * ttl then
-  local last = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
-  local keepUntil = math.max(math.floor(now + 2.5 * ttl), tonumber(last[2]) + ttl)
-  for _, key in ipairs({conns, states, seen, users}) do
-    redis.call('PEXPIREAT', key, keepUntil)
-  end
-end
+-- #include room-expiry.lua
+keepRoomKeys({conns, states, seen, users}, seen, now, ttl)
 
 local state = ''
 if not hasOps and ARGV[6] ~= meta.h then
