@@ -42,6 +42,12 @@ export const ENV_SCHEMA = {
     rule: 'must be a redis:// or rediss:// URL',
     doc: '`redis://host:port/db`; unset = in-memory engine (one process)',
   },
+  REDIS_CLUSTER_NODES: {
+    kind: 'string',
+    pattern: /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/,
+    rule: 'must be a comma-separated list of host:port',
+    doc: 'seed nodes of a Redis Cluster (`host:port,…`), instead of REDIS_URL',
+  },
   REDIS_KEY_PREFIX: {
     kind: 'string',
     default: 'prs',
@@ -132,6 +138,12 @@ export const ENV_SCHEMA = {
     max: 32,
     doc: '`false`, or the number of proxies in front (`true` = 1) whose X-Forwarded-For entries are trusted',
   },
+  WORKERS: {
+    kind: 'string',
+    pattern: /^(auto|\d{1,3})$/,
+    rule: 'must be `auto` or a whole number of workers',
+    doc: 'worker processes behind one port (`auto` = one per core); unset or 0 = one process',
+  },
   METRICS_PORT: {
     kind: 'string',
     pattern: /^([1-9]\d{0,4})$/,
@@ -187,6 +199,7 @@ export interface Env {
   NODE_ENV: 'development' | 'production' | 'test';
   PORT: number;
   REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: string;
   REDIS_KEY_PREFIX: string;
   REDIS_COMMAND_TIMEOUT_MS: number;
   REDIS_POOL_SIZE: number;
@@ -217,6 +230,7 @@ export interface Env {
   CORS_ORIGIN?: string;
   /** Trusted proxy hops in front of this server (0 = none: X-Forwarded-For is ignored). */
   TRUST_PROXY: number;
+  WORKERS?: string;
   METRICS_PORT?: string;
   NODE_APP_INSTANCE: number;
   SOCKET_MAX_PAYLOAD_BYTES: number;

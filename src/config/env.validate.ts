@@ -62,6 +62,16 @@ function crossFieldProblems(env: Env): string[] {
         'or a client following the advice expires between two heartbeats',
     );
   }
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+    problems.push('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a cluster), not both');
+  }
+  const shared = Boolean(env.REDIS_URL || env.REDIS_CLUSTER_NODES);
+  if (env.WORKERS && env.WORKERS !== '0' && env.WORKERS !== '1' && !shared) {
+    problems.push(
+      'WORKERS needs REDIS_URL or REDIS_CLUSTER_NODES: workers share presence, metadata and ' +
+        'broadcasts only through Redis',
+    );
+  }
   if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET) {
     problems.push('AUTH_JWT_SECRET is required when NODE_ENV=production');
   }
