@@ -38,7 +38,7 @@ class EngineLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * The one place that decides which engine runs: Redis when REDIS_URL is set, else memory.
+ * The one place that decides which engine runs: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else memory.
  * Besides the engine ports it provides the StorageBackend (adapter, limiter store,
  * readiness, readings), so no other module asks which one it is.
  */

@@ -1,15 +1,16 @@
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Server } from 'socket.io';
+import { isCluster } from '../redis/redis-client.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { StorageBackend, type LimiterBudget } from './storage-backend.js';
 
 /**
- * Shared Redis: the Redis adapter (its channels under REDIS_KEY_PREFIX), cluster-wide
+ * Shared Redis (one server or a cluster): the Redis adapter (its channels under REDIS_KEY_PREFIX), cluster-wide
  * limiters with an in-memory insurance while Redis is away, and the clients' statuses.
  */
 export class RedisBackend extends StorageBackend {
@@ -22,9 +23,22 @@ export class RedisBackend extends StorageBackend {
     super();
   }
 
+  /**
+   * One Redis: the classic adapter (PUBLISH). A cluster: the sharded adapter (SPUBLISH,
+   * Redis 7), each room on a channel of its own, so broadcasts spread over the masters
+   * instead of every node relaying every message.
+   */
   attachAdapter(server: Server): void {
     const { adapterPub, adapterSub } = this.connections;
-    server.adapter(createAdapter(adapterPub, adapterSub, { key: `${this.prefix}:socket.io` }));
+    const channels = `${this.prefix}:socket.io`;
+    server.adapter(
+      isCluster(adapterPub)
+        ? createShardedAdapter(adapterPub, adapterSub, {
+            channelPrefix: channels,
+            subscriptionMode: 'dynamic',
+          })
+        : createAdapter(adapterPub, adapterSub, { key: channels }),
+    );
   }
 
   limiter(budget: LimiterBudget): RateLimiterAbstract {

@@ -7,7 +7,7 @@ import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
 
 /**
  * The Redis engine's parts on the given clients. EngineModule imports this file only when
- * REDIS_URL is set, so the memory engine starts without loading ioredis, the Redis adapter
+ * Redis is configured, so the memory engine starts without loading ioredis, the Redis adapter
  * or the transaction pool.
  */
 export function redisStorage(connections: RedisConnections, config: AppConfig): ChosenStorage {
@@ -15,7 +15,7 @@ export function redisStorage(connections: RedisConnections, config: AppConfig): 
   const commandTimeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS');
   return {
     presence: new RedisPresenceEngine(connections.command, { prefix, commandTimeoutMs }),
-    metadata: new RedisMetadataEngine(connections.command, connections.txPool, {
+    metadata: new RedisMetadataEngine(connections.command, connections.transactions, {
       prefix,
       maxRetries: config.get('METADATA_MAX_RETRIES'),
       commandTimeoutMs,

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { AppConfig } from '../config/app-config.js';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { AppConfig, RedisTarget } from '../config/app-config.js';
 import { shutdownBudget, within } from '../shutdown/shutdown-budget.js';
+import { isCluster, type RedisClient } from './redis-client.js';
 import { TransactionPool } from './transaction-pool.js';
+import { ClusterTransactions, ServerTransactions, type Transactions } from './transactions.js';
 
 /** The private ioredis method that rejects queued commands (see failInFlight). */
 interface QueueFlusher {
@@ -23,21 +25,25 @@ function failInFlight(client: Redis): void {
 
 export type RedisRole = 'command' | 'adapter-pub' | 'adapter-sub';
 
+/** Pauses between attempts to reach Redis (or a cluster's nodes) again. */
+const reconnectDelay = (attempt: number): number => Math.min(50 * 2 ** attempt, 2000);
+
 /**
- * The process's Redis clients by role, created once and closed last. All speak RESP2:
- * ioredis 6 defaults to RESP3, which @socket.io/redis-adapter was not built against,
- * and pinning one protocol keeps Lua and pub/sub replies in the shapes we test.
+ * The process's Redis clients by role, created once and closed last, on one server
+ * (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). All speak RESP2: ioredis 6
+ * defaults to RESP3, which @socket.io/redis-adapter was not built against, and pinning
+ * one protocol keeps Lua and pub/sub replies in the shapes we test.
  */
 export class RedisConnections {
   private readonly logger = new Logger('Redis');
-  readonly command: Redis;
-  readonly adapterPub: Redis;
-  readonly adapterSub: Redis;
+  readonly command: RedisClient;
+  readonly adapterPub: RedisClient;
+  readonly adapterSub: RedisClient;
   /** Dedicated connections for WATCH/MULTI/EXEC: WATCH is per connection. */
-  readonly txPool: TransactionPool;
+  readonly transactions: Transactions;
 
   constructor(
-    url: string,
+    private readonly target: RedisTarget,
     private readonly config: AppConfig,
   ) {
     const options: RedisOptions = {
@@ -45,28 +51,31 @@ export class RedisConnections {
       connectionName: `avalon:${config.nodeId}`,
       commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS'),
       maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+      retryStrategy: reconnectDelay,
     };
     // No queue and no resend: a write whose reply was lost is in doubt, and only its caller
     // (see engine/redis/in-doubt.ts) may send it again, before its deadline.
-    this.command = this.create('command', url, {
+    this.command = this.create('command', {
       ...options,
       enableAutoPipelining: true,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
     });
-    this.command.on('close', () => failInFlight(this.command));
     // Pub/sub connections must not time out: SUBSCRIBE has no reply deadline to honour.
     const pubSub = { ...options, commandTimeout: undefined, maxRetriesPerRequest: null };
-    this.adapterPub = this.create('adapter-pub', url, pubSub);
-    this.adapterSub = this.create('adapter-sub', url, pubSub);
-    this.txPool = new TransactionPool({
-      url,
+    this.adapterPub = this.create('adapter-pub', pubSub);
+    this.adapterSub = this.create('adapter-sub', pubSub);
+    const pool = {
       size: config.get('REDIS_POOL_SIZE'),
       acquireTimeoutMs: config.get('REDIS_POOL_ACQUIRE_TIMEOUT_MS'),
       commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
       name: `avalon-tx:${config.nodeId}`,
-    });
+    };
+    this.transactions = isCluster(this.command)
+      ? new ClusterTransactions(this.command, pool)
+      : new ServerTransactions(
+          new TransactionPool({ ...pool, url: (target as { url: string }).url }),
+        );
   }
 
   /** Every client is connected and ready. */
@@ -89,8 +98,8 @@ export class RedisConnections {
    */
   async close(): Promise<void> {
     const { poolDrainMs, quitMs } = shutdownBudget(this.config);
-    await within(this.txPool.drain(), poolDrainMs);
-    this.txPool.close();
+    await within(this.transactions.drain(), poolDrainMs);
+    this.transactions.close();
     const quits = this.all().map(async (client) => {
       if (!(await within(client.quit(), quitMs)) || client.status !== 'end') {
         client.disconnect();
@@ -99,12 +108,12 @@ export class RedisConnections {
     await Promise.all(quits);
   }
 
-  private all(): Redis[] {
+  private all(): RedisClient[] {
     return [this.command, this.adapterPub, this.adapterSub];
   }
 
-  private create(role: RedisRole, url: string, options: RedisOptions): Redis {
-    const client = new Redis(url, options);
+  private create(role: RedisRole, options: RedisOptions): RedisClient {
+    const client = this.open(role, options);
     let wasReady = false;
     // Without an error listener ioredis errors would crash the process.
     client.on('error', (err: Error) =>
@@ -121,5 +130,34 @@ export class RedisConnections {
       }
     });
     return client;
+  }
+
+  private open(role: RedisRole, options: RedisOptions): RedisClient {
+    if ('url' in this.target) {
+      const client = new Redis(this.target.url, options);
+      if (role === 'command') {
+        client.on('close', () => failInFlight(client));
+      }
+      return client;
+    }
+    const { enableOfflineQueue, enableAutoPipelining, ...nodeOptions } = options;
+    const clusterOptions: ClusterOptions = {
+      redisOptions: nodeOptions,
+      enableOfflineQueue,
+      enableAutoPipelining,
+      clusterRetryStrategy: reconnectDelay,
+      // Nodes that drop reconnect (a restarted replica keeps its slots; MOVED covers the rest).
+      clusterNodeRetryStrategy: reconnectDelay,
+      // The adapter's sharded channels live on the master of their slot (SSUBSCRIBE).
+      shardedSubscribers: role === 'adapter-sub',
+    };
+    const cluster = new Cluster(this.target.clusterNodes, clusterOptions);
+    cluster.on('node error', (err: Error, node: string) =>
+      this.logger.warn({ msg: 'redis node error', role, node, err: err.message }),
+    );
+    if (role === 'command') {
+      cluster.on('+node', (node: Redis) => node.on('close', () => failInFlight(node)));
+    }
+    return cluster;
   }
 }

@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { RedisConnections } from './redis-connections.js';
 
 /**
- * Holds the Redis clients when REDIS_URL is set; `null` on the in-memory engine. Only
+ * Holds the Redis clients when REDIS_URL or REDIS_CLUSTER_NODES is set; `null` on the in-memory engine. Only
  * EngineModule reads it: everyone else gets engine-neutral providers from there.
  */
 export abstract class RedisRef {
@@ -22,12 +22,13 @@ class RedisRefImpl extends RedisRef implements OnApplicationShutdown {
 }
 
 async function connect(config: AppConfig): Promise<RedisConnections | null> {
-  if (!config.redisUrl) {
+  const target = config.redisTarget;
+  if (!target) {
     return null;
   }
   // Loaded on demand: the memory engine starts without loading ioredis.
   const { RedisConnections } = await import('./redis-connections.js');
-  return new RedisConnections(config.redisUrl, config);
+  return new RedisConnections(target, config);
 }
 
 @Global()

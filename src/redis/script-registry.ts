@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from './redis-client.js';
 
 /** One Lua script, defined as an ioredis command named `name`. */
 export interface ScriptDefinition {
@@ -19,7 +19,7 @@ export class ScriptRegistry {
   private readonly sources: ReadonlyMap<string, string>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     definitions: readonly ScriptDefinition[],
   ) {
     const sources = new Map<string, string>();
@@ -31,9 +31,17 @@ export class ScriptRegistry {
     this.sources = sources;
   }
 
-  /** SCRIPT LOAD of every script; the server refuses one that does not compile. */
+  /**
+   * SCRIPT LOAD of every script on every master (a cluster's too); the server refuses one
+   * that does not compile. A cluster whose masters are not known yet is not ready.
+   */
   async load(): Promise<void> {
-    await Promise.all([...this.sources.values()].map((lua) => this.redis.script('LOAD', lua)));
+    const nodes = masters(this.redis);
+    if (nodes.length === 0) {
+      throw new Error('no Redis master known yet');
+    }
+    const lua = [...this.sources.values()];
+    await Promise.all(nodes.flatMap((node) => lua.map((source) => node.script('LOAD', source))));
   }
 
   /** The script names, in definition order. */

@@ -76,7 +76,7 @@ export class RealtimeEvents {
     event: ProcessEvent,
     ...args: Parameters<InterServerEvents[ProcessEvent]>
   ): void {
-    if (this.config.redisUrl) {
+    if (this.config.redisTarget) {
       this.requireServer().serverSideEmit(event, ...args);
     }
   }

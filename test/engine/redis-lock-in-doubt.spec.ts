@@ -4,6 +4,7 @@ import { channelDoneKey, channelKeys } from '../../src/engine/redis/keys.js';
 import { DONE_LIFETIME_MS } from '../../src/engine/redis/redis-locks.js';
 import { RedisMetadataEngine } from '../../src/engine/redis/redis-metadata.engine.js';
 import { TransactionPool } from '../../src/redis/transaction-pool.js';
+import { ServerTransactions } from '../../src/redis/transactions.js';
 import { adminClient, parseClientList, pollUntil } from '../support/fault.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { errorOf, MAX_LOCKS, room } from './metadata-engine.contract.js';
@@ -44,7 +45,7 @@ async function engineOn(prefix: string, deadlineMs = 5000) {
     commandTimeoutMs: 3000,
     name: 'in-doubt-tx',
   });
-  const engine = new RedisMetadataEngine(client, pool, {
+  const engine = new RedisMetadataEngine(client, new ServerTransactions(pool), {
     prefix,
     maxRetries: 3,
     commandTimeoutMs: deadlineMs,

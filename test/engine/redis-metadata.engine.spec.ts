@@ -14,6 +14,7 @@ import {
 import { RedisMetadataEngine } from '../../src/engine/redis/redis-metadata.engine.js';
 import { LOCK_SCRIPTS } from '../../src/engine/redis/scripts.js';
 import { TransactionPool, type TransactionPoolOptions } from '../../src/redis/transaction-pool.js';
+import { ServerTransactions } from '../../src/redis/transactions.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import {
   describeMetadataEngineContract,
@@ -60,7 +61,7 @@ function engineOn(
     name: 'test-tx',
     ...pool,
   });
-  const engine = new RedisMetadataEngine(client, txPool, {
+  const engine = new RedisMetadataEngine(client, new ServerTransactions(txPool), {
     prefix,
     maxRetries,
     commandTimeoutMs: 2000,

@@ -30,7 +30,7 @@ function connectionsTo(url: string): RedisConnections {
       REDIS_POOL_ACQUIRE_TIMEOUT_MS: 1000,
     }),
   );
-  return new RedisConnections(url, config);
+  return new RedisConnections({ url }, config);
 }
 
 const joinCmd = (over: Partial<JoinCommand>): JoinCommand => ({

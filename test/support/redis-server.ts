@@ -28,6 +28,8 @@ export const uniquePrefix = (): string => `t-${randomBytes(4).toString('hex')}-$
 export interface RedisServerOptions {
   /** Keep data on disk (AOF) across restarts; off by default. */
   persistent?: boolean;
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  args?: string[];
 }
 
 /** A private redis-server on a free port, no persistence unless asked; stop() ends it. */
@@ -61,6 +63,7 @@ export class RedisServer {
   async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
     args.push('--save', '', '--appendonly', this.options.persistent ? 'yes' : 'no');
+    args.push(...(this.options.args ?? []));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     await new Promise<void>((resolve, reject) => {
@@ -76,6 +79,12 @@ export class RedisServer {
       child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
     });
     child.stdout?.resume();
+  }
+
+  /** The process is up (started and not exited). */
+  get running(): boolean {
+    const child = this.process;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
   /** Sends a signal (SIGSTOP/SIGCONT to pause, SIGKILL to crash). */

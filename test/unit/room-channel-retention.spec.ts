@@ -9,6 +9,7 @@ import { MemoryPresenceEngine } from '../../src/engine/memory/memory-presence.en
 import { RedisMetadataEngine } from '../../src/engine/redis/redis-metadata.engine.js';
 import { RoomChannelRetention } from '../../src/metadata/room-channel-retention.js';
 import { TransactionPool } from '../../src/redis/transaction-pool.js';
+import { ServerTransactions } from '../../src/redis/transactions.js';
 
 const RETENTION_MS = 1000;
 const channel: ChannelRef = { channelType: 'room', channelName: 'r1' };
@@ -89,7 +90,7 @@ describe('RoomChannelRetention', () => {
       commandTimeoutMs: 100,
       name: 'unreachable',
     });
-    const metadata = new RedisMetadataEngine(unreachable, pool, {
+    const metadata = new RedisMetadataEngine(unreachable, new ServerTransactions(pool), {
       prefix: 'unreachable',
       maxRetries: 0,
       commandTimeoutMs: 100,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { Deadline } from '../../common/deadline.js';
 import { AppError } from '../../common/errors/app-error.js';
 
@@ -29,7 +29,7 @@ export const isInDoubt = (err: unknown): boolean =>
  * it, no call starts again. Without a deadline the first failure is final.
  */
 export async function untilDefinite<T>(
-  redis: Redis,
+  redis: RedisClient,
   deadline: Deadline | undefined,
   call: () => Promise<T>,
 ): Promise<T> {
@@ -45,10 +45,13 @@ export async function untilDefinite<T>(
   }
 }
 
-/** Callbacks waiting for a client's next `ready`, behind one listener per client. */
-const waiting = new WeakMap<Redis, Set<() => void>>();
+/** Pause before sending again to a client that says it is ready (a cluster during failover). */
+const READY_RETRY_PAUSE_MS = 25;
 
-function readyWaiters(redis: Redis): Set<() => void> {
+/** Callbacks waiting for a client's next `ready`, behind one listener per client. */
+const waiting = new WeakMap<RedisClient, Set<() => void>>();
+
+function readyWaiters(redis: RedisClient): Set<() => void> {
   let set = waiting.get(redis);
   if (!set) {
     const created = new Set<() => void>();
@@ -60,14 +63,22 @@ function readyWaiters(redis: Redis): Set<() => void> {
 }
 
 /** Resolves when the client is ready, rejects once the deadline passed. */
-function readyAgain(redis: Redis, deadline: Deadline): Promise<void> {
+function readyAgain(redis: RedisClient, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
     if (deadline.passed) {
       reject(new Error('deadline passed while the outcome was in doubt'));
       return;
     }
     if (redis.status === 'ready') {
-      resolve();
+      // A cluster stays `ready` while one master fails over: pause instead of spinning.
+      const cancel = deadline.onPass(() => {
+        clearTimeout(timer);
+        reject(new Error('deadline passed while the outcome was in doubt'));
+      });
+      const timer = setTimeout(() => {
+        cancel();
+        resolve();
+      }, READY_RETRY_PAUSE_MS);
       return;
     }
     const waiters = readyWaiters(redis);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { ChannelRef } from '../../common/protocol/index.js';
 import type { ChannelLock } from '../metadata.engine.js';
 import { untilDefinite, newRequestId } from './in-doubt.js';
@@ -23,7 +23,7 @@ export class RedisLockSweep {
   private readonly index: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.index = lockExpiryKey(prefix);

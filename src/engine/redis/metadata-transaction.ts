@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode, type MetadataItem } from '../../common/protocol/index.js';
-import type { TransactionPool } from '../../redis/transaction-pool.js';
+import { isRedirect } from '../../common/storage-deadline.js';
+import type { Transactions } from '../../redis/transactions.js';
 import type { TxConnection } from '../../redis/tx-connection.js';
 import type { WriteCommand, WriteOutcome } from '../metadata.engine.js';
 import { planWrite, sortedItems, type ChannelState, type PlannedWrite } from '../metadata-rules.js';
@@ -20,8 +21,11 @@ interface StoredLock {
   expiresAt: number;
 }
 
-/** Why an attempt did not commit, when trying again is safe (nothing was written). */
-type Abort = 'conflict' | 'connection-lost';
+/**
+ * Why an attempt did not commit, when trying again is safe (nothing was written): a
+ * concurrent change, a dropped connection, or (cluster) a slot that moved or is moving.
+ */
+type Abort = 'conflict' | 'connection-lost' | 'redirected';
 
 /** A channel from its `meta` hash (HGETALL), items parsed by Node only. */
 export function parseChannel(hash: Record<string, string>): ChannelState {
@@ -38,10 +42,13 @@ export function parseChannel(hash: Record<string, string>): ChannelState {
  * One metadata write as optimistic transactions: WATCH the channel (and its locks), read,
  * plan with the shared rules, MULTI/EXEC; an EXEC aborted by a concurrent change is tried
  * again on the latest state, up to `maxRetries` more times, then BUSY (nothing written).
- * Storage errors are thrown as they come; the engine maps them to UNAVAILABLE.
+ * On a cluster the transaction runs on the master of the channel's slot; a redirect
+ * (MOVED, ASK, TRYAGAIN while a slot migrates, a failover) learns the slots again and
+ * retries, and answers UNAVAILABLE if it outlasts the retries. Storage errors are thrown
+ * as they come; the engine maps them to UNAVAILABLE.
  */
 export async function writeChannel(
-  pool: TransactionPool,
+  transactions: Transactions,
   keys: ChannelKeys,
   cmd: WriteCommand,
   maxRetries: number,
@@ -49,19 +56,38 @@ export async function writeChannel(
   let abort: Abort = 'conflict';
   for (let attempt = 1; attempt <= maxRetries + 1; attempt++) {
     if (attempt > 1) {
-      // A little jitter so writers that just collided do not collide again in lockstep.
-      await sleep(Math.random() * Math.min(attempt, 10));
+      await pauseAfter(abort, attempt, transactions);
     }
-    const result = await pool.use((conn) => attemptWrite(conn, keys, cmd));
+    const result = await transactions.use(keys.meta, (conn) =>
+      attemptWrite(conn, keys, cmd).catch((err: unknown) => {
+        if (isRedirect(err)) {
+          return 'redirected' as const;
+        }
+        throw err;
+      }),
+    );
     if (typeof result !== 'string') {
       return { ...result, attempts: attempt };
     }
     abort = result;
   }
-  if (abort === 'connection-lost') {
+  if (abort !== 'conflict') {
     throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
   }
   throw new AppError(ErrorCode.BUSY, 'metadata busy: too many concurrent writes, nothing written');
+}
+
+/** Longest pause before retrying a redirected write: a slot's keys move in milliseconds. */
+const REDIRECT_PAUSE_MS = 50;
+
+async function pauseAfter(abort: Abort, attempt: number, transactions: Transactions) {
+  if (abort === 'redirected') {
+    await transactions.redirected();
+    await sleep(Math.min(10 * attempt, REDIRECT_PAUSE_MS));
+    return;
+  }
+  // A little jitter so writers that just collided do not collide again in lockstep.
+  await sleep(Math.random() * Math.min(attempt, 10));
 }
 
 /** One WATCH..EXEC round on one connection; an AppError leaves the WATCH for the pool. */

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from '../../redis/redis-client.js';
 import type { RemovedMember } from '../presence.engine.js';
 import {
   activeRoomsKey,
@@ -10,15 +11,6 @@ import {
 
 const REPAIR_SCAN_COUNT = 100;
 
-/** Runs a pipeline of plain commands; any failed command fails the whole call. */
-export async function execAll(pipeline: ChainableCommander): Promise<void> {
-  for (const [err] of (await pipeline.exec()) ?? []) {
-    if (err) {
-      throw err;
-    }
-  }
-}
-
 /**
  * The cross-slot presence indexes: user → rooms, and the active rooms by earliest expiry.
  * Written after each atomic room script, idempotently; each removal re-checks the room so
@@ -26,10 +18,11 @@ export async function execAll(pipeline: ChainableCommander): Promise<void> {
  * active set lost (a crash between the script and the index write).
  */
 export class PresenceIndexes {
-  private repairCursor = '0';
+  /** Each master's SCAN cursor, by host:port. */
+  private readonly repairCursors = new Map<string, string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -73,28 +66,36 @@ export class PresenceIndexes {
     }
   }
 
-  /** One bounded SCAN step: rooms with connections but no active-set entry get one. */
+  /**
+   * One bounded SCAN step on every master (keys live on the master of their slot): rooms
+   * with connections but no active-set entry get one.
+   */
   async repairStep(): Promise<void> {
-    const [cursor, keys] = await this.redis.scan(
-      this.repairCursor,
-      'MATCH',
-      seenKeyPattern(this.prefix),
-      'COUNT',
-      REPAIR_SCAN_COUNT,
-    );
-    this.repairCursor = cursor;
+    const keys = (await Promise.all(masters(this.redis).map((node) => this.scanStep(node)))).flat();
     const rooms = keys.flatMap((key) => {
       const roomId = roomIdFromSeenKey(this.prefix, key);
       return roomId ? [{ key, roomId }] : [];
     });
     const firsts = await Promise.all(rooms.map(({ key }) => this.firstExpiry(key)));
-    const pipeline = this.redis.pipeline();
-    firsts.forEach((score, i) => {
-      if (score) {
-        pipeline.zadd(activeRoomsKey(this.prefix), 'NX', score, rooms[i].roomId);
-      }
-    });
-    await execAll(pipeline);
+    const missing = rooms.flatMap(({ roomId }, i) => (firsts[i] ? [[firsts[i], roomId]] : []));
+    if (missing.length > 0) {
+      await this.redis.zadd(activeRoomsKey(this.prefix), 'NX', ...missing.flat());
+    }
+  }
+
+  /** The next SCAN step of one master, from where its last step ended. */
+  private async scanStep(node: Redis): Promise<string[]> {
+    const { host, port } = node.options;
+    const at = `${host}:${port}`;
+    const [cursor, keys] = await node.scan(
+      this.repairCursors.get(at) ?? '0',
+      'MATCH',
+      seenKeyPattern(this.prefix),
+      'COUNT',
+      REPAIR_SCAN_COUNT,
+    );
+    this.repairCursors.set(at, cursor);
+    return keys;
   }
 
   private async firstExpiry(seenKey: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { sendEach, type RedisClient } from '../../redis/redis-client.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
 import type { Deadline } from '../../common/deadline.js';
@@ -36,7 +36,7 @@ const NO_REQUEST = '';
  */
 export class RedisHeartbeats {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly states: StateCache,
     private readonly doneTtlMs: number,
@@ -63,13 +63,15 @@ export class RedisHeartbeats {
         cmd.ops.length > 0 ? [{ indexes: [i], refresh: false, args: plans[i].args }] : [],
       ),
     ];
-    const pipeline = this.redis.pipeline();
-    calls.forEach((call) =>
-      call.refresh
-        ? pipeline.presenceHeartbeatBatch(...call.args)
-        : pipeline.presenceHeartbeat(...call.args),
+    const replies = await sendEach(
+      this.redis,
+      calls.map(
+        (call) => (target) =>
+          call.refresh
+            ? target.presenceHeartbeatBatch(...call.args)
+            : target.presenceHeartbeat(...call.args),
+      ),
     );
-    const replies = (await pipeline.exec()) ?? [];
     const results: (HeartbeatOutcome | Error)[] = [];
     await Promise.all(
       calls.map(async (call, k) => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { ChannelRef, LockSummary } from '../../common/protocol/index.js';
 import type { AcquireOutcome } from '../metadata.engine.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -31,7 +31,7 @@ export class RedisLocks {
    *   lock after its caller was told UNAVAILABLE, unannounced, so it is not sent.
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly answerWithinMs: number,
   ) {

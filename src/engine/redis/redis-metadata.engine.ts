@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
-import type { TransactionPool } from '../../redis/transaction-pool.js';
+import type { Transactions } from '../../redis/transactions.js';
 import {
   MetadataEngine,
   type AcquireOutcome,
@@ -30,7 +30,7 @@ export interface RedisMetadataOptions {
  * Channel metadata and locks in Redis. Writes are WATCH/MULTI/EXEC transactions on a
  * pooled connection of their own (a write checks its lock in the same transaction);
  * reads and locks run on the shared client, locks as one Lua script per operation.
- * The pool belongs to whoever created it (drained at shutdown), like the client.
+ * The transactions belong to whoever created them (drained at shutdown), like the client.
  */
 export class RedisMetadataEngine extends MetadataEngine {
   private readonly scripts: ScriptRegistry;
@@ -38,8 +38,8 @@ export class RedisMetadataEngine extends MetadataEngine {
   private readonly lockSweep: RedisLockSweep;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly pool: TransactionPool,
+    private readonly redis: RedisClient,
+    private readonly transactions: Transactions,
     private readonly options: RedisMetadataOptions,
   ) {
     super();
@@ -48,11 +48,11 @@ export class RedisMetadataEngine extends MetadataEngine {
     this.lockSweep = new RedisLockSweep(redis, options.prefix);
   }
 
-  /** Scripts loaded and one pooled connection answering. */
+  /** Scripts loaded and one pooled connection answering (on a cluster: to one master). */
   async ready(): Promise<void> {
     await this.guard(() => this.scripts.load());
     try {
-      await this.pool.use(async (conn) => {
+      await this.transactions.use(this.options.prefix, async (conn) => {
         await conn.redis.ping();
       });
     } catch (err) {
@@ -81,7 +81,12 @@ export class RedisMetadataEngine extends MetadataEngine {
    */
   async write(cmd: WriteCommand): Promise<WriteOutcome> {
     try {
-      return await writeChannel(this.pool, this.keys(cmd.channel), cmd, this.options.maxRetries);
+      return await writeChannel(
+        this.transactions,
+        this.keys(cmd.channel),
+        cmd,
+        this.options.maxRetries,
+      );
     } catch (err) {
       throw toAppError(err);
     }
@@ -144,7 +149,7 @@ export class RedisMetadataEngine extends MetadataEngine {
    */
   private async onChannelKeys(
     channel: ChannelRef,
-    command: (redis: Redis, key: string) => Promise<unknown>,
+    command: (redis: RedisClient, key: string) => Promise<unknown>,
   ): Promise<void> {
     await Promise.all(
       Object.values(this.keys(channel)).map((key: string) => command(this.redis, key)),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { sendEach, type RedisClient } from '../../redis/redis-client.js';
 import type { RemovedMember, SweepOutcome } from '../presence.engine.js';
 import type { Deadline } from '../../common/deadline.js';
 import { isInDoubt, newRequestId, untilDefinite } from './in-doubt.js';
@@ -14,7 +14,7 @@ const REPAIR_EVERY = 10;
 
 /**
  * The sweep schedule: rooms whose earliest expiry has passed (on the Redis clock) are swept
- * by one script each, in one pipeline; every few sweeps a repair step re-indexes rooms the
+ * by one script each, pipelined; every few sweeps a repair step re-indexes rooms the
  * active set lost. A room whose reply was lost is asked again with the same request id, so
  * its removals are reported once even then.
  */
@@ -22,7 +22,7 @@ export class RedisPresenceSweep {
   private sweeps = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly states: StateCache,
     private readonly indexes: PresenceIndexes,
@@ -41,7 +41,7 @@ export class RedisPresenceSweep {
     return { removed, roomsVisited: roomIds.length };
   }
 
-  /** One sweep script per room in one pipeline, then the cross-slot indexes. */
+  /** One sweep script per room (one pipeline per master), then the cross-slot indexes. */
   private async sweepRooms(roomIds: string[], deadline: Deadline): Promise<RemovedMember[]> {
     if (roomIds.length === 0) {
       return [];
@@ -53,9 +53,10 @@ export class RedisPresenceSweep {
       SWEEP_MAX_CONNS,
       this.doneTtlMs,
     ]);
-    const pipeline = this.redis.pipeline();
-    calls.forEach((args) => pipeline.presenceSweep(...args));
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await sendEach(
+      this.redis,
+      calls.map((args) => (target) => target.presenceSweep(...args)),
+    );
     const settled = await Promise.all(
       replies.map(async ([err, reply], i) => {
         if (isInDoubt(err)) {

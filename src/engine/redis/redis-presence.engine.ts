@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { Member } from '../../common/protocol/index.js';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import {
@@ -54,7 +54,7 @@ export class RedisPresenceEngine extends PresenceEngine {
   private readonly doneTtlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisPresenceOptions,
   ) {
     super();

@@ -1,0 +1,85 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster } from 'ioredis';
+import { TransactionPool, type TransactionPoolOptions } from './transaction-pool.js';
+import type { TxConnection } from './tx-connection.js';
+
+/**
+ * Where WATCH/MULTI/EXEC runs: a dedicated connection to the server that owns the key.
+ * On one Redis that is one pool; on a cluster, one pool per master, chosen by the key's
+ * slot, and a redirect (MOVED, ASK, a failover) refreshes the slot map before a retry.
+ */
+export interface Transactions {
+  use<T>(key: string, work: (conn: TxConnection) => Promise<T>): Promise<T>;
+  /** A transaction was redirected: learn the cluster's slots again. */
+  redirected(): Promise<void>;
+  /** Shutdown: waits for lent connections (the caller bounds it), then closes. */
+  drain(): Promise<void>;
+  close(): void;
+}
+
+export type PoolSettings = Omit<TransactionPoolOptions, 'url'>;
+
+/** One Redis server: one pool. */
+export class ServerTransactions implements Transactions {
+  constructor(private readonly pool: TransactionPool) {}
+
+  use<T>(_key: string, work: (conn: TxConnection) => Promise<T>): Promise<T> {
+    return this.pool.use(work);
+  }
+
+  redirected(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  drain(): Promise<void> {
+    return this.pool.drain();
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+/** One pool per master the cluster client knows, opened when a key first needs it. */
+export class ClusterTransactions implements Transactions {
+  private readonly pools = new Map<string, TransactionPool>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly settings: PoolSettings,
+  ) {}
+
+  use<T>(key: string, work: (conn: TxConnection) => Promise<T>): Promise<T> {
+    return this.poolOf(key).use(work);
+  }
+
+  redirected(): Promise<void> {
+    return new Promise((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.drain()));
+  }
+
+  close(): void {
+    this.pools.forEach((pool) => pool.close());
+  }
+
+  /** The pool of the master serving the key's slot, as the cluster client last learnt it. */
+  private poolOf(key: string): TransactionPool {
+    // Before the first slot map, any node answers with MOVED, which refreshes it.
+    const node = this.cluster.slots[calculateSlot(key)]?.[0] ?? this.anyNode();
+    let pool = this.pools.get(node);
+    if (!pool) {
+      pool = new TransactionPool({ ...this.settings, url: `redis://${node}` });
+      this.pools.set(node, pool);
+    }
+    return pool;
+  }
+
+  private anyNode(): string {
+    const [first] = this.cluster.nodes('master');
+    const { host = '127.0.0.1', port = 6379 } = first?.options ?? {};
+    return `${host}:${port}`;
+  }
+}

@@ -1,0 +1,243 @@
+import calculateSlot from 'cluster-key-slot';
+import type { LockGrant, PresenceEvent, RoomMessage } from '../../src/common/protocol/index.js';
+import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
+import {
+  closeAll,
+  connect,
+  nextEvent,
+  request,
+  requestOk,
+  type TestSocket,
+} from '../support/client.js';
+import { expectSurvived, pollUntil, stopApp } from '../support/fault.js';
+import { counterOf, increments, newStats, realTimeViolations } from '../support/linearizability.js';
+import { RedisCluster, type ClusterNode } from '../support/redis-cluster.js';
+import { uniquePrefix } from '../support/redis-server.js';
+import { getMeta, okData, roomCh, setMeta } from './metadata-helpers.js';
+import { heartbeat, join, joinSeenBy, list } from './presence-helpers.js';
+
+/** The hash slot of a room's keys (all share the tag `{room:<id>}`). */
+const roomSlot = (roomId: string): number => calculateSlot(`{room:${roomId}}`);
+/** The hash slot of a room channel's metadata keys. */
+const channelSlot = (roomId: string): number => calculateSlot(`{chan:room:${roomId}}`);
+
+/** Answers a client may get while a master fails over: try again, nothing is lost. */
+const TRANSIENT = new Set(['UNAVAILABLE', 'BUSY']);
+
+describe('Redis Cluster (3 masters + 3 replicas, two server processes)', () => {
+  let cluster: RedisCluster;
+  let a: AppProcess;
+  let b: AppProcess;
+  const sockets: TestSocket[] = [];
+
+  const open = async (app: AppProcess, userId: string): Promise<TestSocket> => {
+    const socket = await connect(app.url, userId);
+    sockets.push(socket);
+    return socket;
+  };
+
+  /** Room ids whose slots are served by `count` different masters. */
+  async function roomsOnMasters(tag: string, count: number): Promise<string[]> {
+    const chosen = new Map<string, string>();
+    for (let i = 0; chosen.size < count; i++) {
+      const roomId = `${tag}-${i}`;
+      const master = await cluster.masterOf(roomSlot(roomId));
+      if (!chosen.has(master.id)) {
+        chosen.set(master.id, roomId);
+      }
+    }
+    return [...chosen.values()];
+  }
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+    const options = {
+      prefix: uniquePrefix(),
+      env: {
+        ...NO_RATE_LIMITS,
+        ...FAST_PRESENCE,
+        PRESENCE_TTL_MS: '5000',
+        REDIS_CLUSTER_NODES: cluster.seeds,
+        REDIS_COMMAND_TIMEOUT_MS: '1500',
+      },
+    };
+    [a, b] = await Promise.all([AppProcess.start(options), AppProcess.start(options)]);
+  }, 60_000);
+
+  afterEach(() => closeAll(...sockets.splice(0)));
+
+  afterAll(async () => {
+    await Promise.all([stopApp(a), stopApp(b)]);
+    await cluster?.stop();
+  });
+
+  it('runs presence across processes in rooms on every master', async () => {
+    const rooms = await roomsOnMasters('presence', 3);
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    for (const roomId of rooms) {
+      await join(alice, { roomId, connId: `alice-${roomId}` });
+      const seen = await joinSeenBy(alice, bob, { roomId, connId: `bob-${roomId}` });
+      const beat = await heartbeat(bob, { roomId, connId: seen.connId, epoch: seen.epoch });
+      expect(beat.ok).toBe(true);
+      const members = (await list(alice, roomId)).members.map((m) => m.connId).sort();
+      expect(members).toEqual([`alice-${roomId}`, `bob-${roomId}`]);
+    }
+    const left = nextEvent<PresenceEvent>(alice, 'presence:event', (e) => e.type === 'leave');
+    await requestOk(bob, 'presence:leave', { roomId: rooms[2], connId: `bob-${rooms[2]}` });
+    expect(await left).toEqual(
+      expect.objectContaining({ roomId: rooms[2], connId: `bob-${rooms[2]}`, type: 'leave' }),
+    );
+    const rooms2 = await requestOk<{ rooms: { roomId: string }[] }>(alice, 'presence:user', {
+      userId: 'bob',
+    });
+    expect(rooms2.rooms.map((r) => r.roomId).sort()).toEqual([rooms[0], rooms[1]].sort());
+    expectSurvived(a, b);
+  });
+
+  it('broadcasts room messages over sharded pub/sub, spread over the masters', async () => {
+    const rooms = await roomsOnMasters('msg', 3);
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    for (const roomId of rooms) {
+      await join(alice, { roomId, connId: `alice-m-${roomId}` });
+      await joinSeenBy(alice, bob, { roomId, connId: `bob-m-${roomId}` });
+      const heard = nextEvent<RoomMessage>(bob, 'room:message', (m) => m.roomId === roomId);
+      await requestOk(alice, 'room:message', { roomId, data: { hello: roomId } });
+      expect((await heard).data).toEqual({ hello: roomId });
+    }
+    // Each master carries sharded channels (SSUBSCRIBE) of the rooms it serves.
+    const masters = (await cluster.topology()).filter((n) => n.role === 'master');
+    const perMaster = await Promise.all(
+      masters.map(async (m) => (await cluster.cli(m.port, 'PUBSUB', 'SHARDCHANNELS')).trim()),
+    );
+    expect(perMaster.filter((channels) => channels.includes('socket.io')).length).toBe(3);
+  });
+
+  it('keeps metadata CAS linearizable: 10 writers on both processes, no lost update', async () => {
+    const [roomId] = await roomsOnMasters('cas', 1);
+    const channel = roomCh(roomId);
+    const writers = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const socket = await open(i % 2 === 0 ? a : b, `writer-${i}`);
+        await join(socket, { roomId, connId: `writer-${i}-c` });
+        return socket;
+      }),
+    );
+    okData(await setMeta(writers[0], { ...channel, items: [{ key: 'counter', value: 0 }] }));
+    const stats = newStats();
+    const deadline = Date.now() + 30_000;
+    await Promise.all(writers.map((s, i) => increments(s, i, channel, 10, stats, deadline)));
+    expect(stats.unexpected).toEqual([]);
+    expect(stats.commits).toHaveLength(100);
+    expect(counterOf((await getMeta(writers[1], channel)).items)).toEqual(
+      expect.objectContaining({ value: 100, revision: 101 }),
+    );
+    expect(realTimeViolations(stats.commits)).toEqual([]);
+  }, 40_000);
+
+  it('grants a lock to one process at a time with growing fencing tokens', async () => {
+    const [roomId] = await roomsOnMasters('lock', 1);
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    await join(alice, { roomId, connId: 'alice-l' });
+    await join(bob, { roomId, connId: 'bob-l' });
+    const lock = { channelType: 'room', channelName: roomId, lockName: 'turn', ttlMs: 5000 };
+    const first = await requestOk<LockGrant>(alice, 'lock:acquire', lock);
+    const held = await request(bob, 'lock:acquire', lock);
+    expect(held).toEqual(expect.objectContaining({ ok: false }));
+    expect(held.ok ? undefined : held.error.code).toBe('LOCK_HELD');
+    await requestOk(alice, 'lock:release', { ...lock, ttlMs: undefined });
+    const second = await requestOk<LockGrant>(bob, 'lock:acquire', lock);
+    expect(second.owner).toBe('bob');
+    expect(second.token).toBeGreaterThan(first.token);
+  });
+
+  it('survives a master killed and its replica promoted: acked writes kept, presence back', async () => {
+    const [roomId] = await roomsOnMasters('failover', 1);
+    const victim = await cluster.masterOf(channelSlot(roomId));
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    const session = await join(alice, { roomId, connId: 'alice-f' });
+    await joinSeenBy(alice, bob, { roomId, connId: 'bob-f' });
+    const channel = roomCh(roomId);
+    okData(await setMeta(alice, { ...channel, items: [{ key: 'before', value: 1 }] }));
+    // Replication is asynchronous (Redis's own guarantee): wait until the replica has it.
+    await replicaCaughtUp(cluster, victim);
+
+    cluster.server(victim.port).signal('SIGKILL');
+    const answers: string[] = [];
+    const promoted = await pollUntil(
+      'a write to the promoted replica',
+      async () => {
+        const ack = await request(bob, 'metadata:set', {
+          ...channel,
+          items: [{ key: 'after', value: 1 }],
+        }).catch(() => undefined);
+        answers.push(ack ? (ack.ok ? 'ok' : ack.error.code) : 'no ack');
+        return ack?.ok === true ? true : undefined;
+      },
+      20_000,
+      100,
+    );
+    expect(promoted).toBe(true);
+    console.log(
+      `failover of :${victim.port}: answers until a write succeeded: ${answers.join(',')}`,
+    );
+    expect(answers.filter((x) => x !== 'ok' && !TRANSIENT.has(x))).toEqual([]);
+
+    const items = (await getMeta(alice, channel)).items.map((i) => i.key).sort();
+    expect(items).toEqual(['after', 'before']);
+    const beat = await heartbeat(alice, { roomId, connId: 'alice-f', epoch: session.epoch });
+    const rejoined = beat.ok ? session : await join(alice, { roomId, connId: 'alice-f' });
+    expect(rejoined.connId).toBe('alice-f');
+    const members = (await list(bob, roomId)).members.map((m) => m.connId).sort();
+    expect(members).toEqual(['alice-f', 'bob-f']);
+    expectSurvived(a, b);
+  }, 40_000);
+
+  it('keeps working while a room slot migrates to another master', async () => {
+    await cluster.waitUntilHealthy();
+    const [roomId] = await roomsOnMasters('migrate', 1);
+    const slot = roomSlot(roomId);
+    const from = await cluster.masterOf(slot);
+    const to = (await cluster.topology()).find(
+      (n) => n.role === 'master' && !n.failed && n.id !== from.id,
+    ) as ClusterNode;
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    const session = await join(alice, { roomId, connId: 'alice-g' });
+    await joinSeenBy(alice, bob, { roomId, connId: 'bob-g' });
+    const failures: string[] = [];
+    let running = true;
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        const acks = await Promise.all([
+          heartbeat(alice, { roomId, connId: 'alice-g', epoch: session.epoch, statePatch: { i } }),
+          request(bob, 'presence:list', { roomId }),
+          request(bob, 'room:message', { roomId, data: { i } }),
+        ]);
+        acks.forEach((ack) => !ack.ok && failures.push(`${ack.error.code}: ${ack.error.message}`));
+      }
+    })();
+    await cluster.migrateSlot(slot, from, to);
+    running = false;
+    await traffic;
+    console.log(`slot ${slot} migrated under traffic; ${failures.length} requests refused`);
+    expect(failures).toEqual([]);
+    expect((await cluster.masterOf(slot)).id).toBe(to.id);
+    const members = (await list(bob, roomId)).members;
+    expect(members.map((m) => m.connId).sort()).toEqual(['alice-g', 'bob-g']);
+    expect(members.find((m) => m.connId === 'alice-g')?.state).toEqual({ i: expect.any(Number) });
+    expectSurvived(a, b);
+  }, 40_000);
+});
+
+/** Waits until every replica of `master` has replicated all it has (INFO replication). */
+async function replicaCaughtUp(cluster: RedisCluster, master: ClusterNode): Promise<void> {
+  await pollUntil(
+    `replicas of :${master.port} caught up`,
+    async () => {
+      const info = await cluster.cli(master.port, 'INFO', 'replication');
+      const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+      const replicas = [...info.matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => m[1]);
+      return replicas.length > 0 && replicas.every((o) => o === offset) ? true : undefined;
+    },
+    10_000,
+  );
+}
