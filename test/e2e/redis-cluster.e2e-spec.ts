@@ -14,7 +14,7 @@ import { counterOf, increments, newStats, realTimeViolations } from '../support/
 import { RedisCluster, type ClusterNode } from '../support/redis-cluster.js';
 import { uniquePrefix } from '../support/redis-server.js';
 import { getMeta, okData, roomCh, setMeta } from './metadata-helpers.js';
-import { heartbeat, join, joinSeenBy, list } from './presence-helpers.js';
+import { heartbeat, join, joinSeenBy, keepAlive, list } from './presence-helpers.js';
 
 /** The hash slot of a room's keys (all share the tag `{room:<id>}`). */
 const roomSlot = (roomId: string): number => calculateSlot(`{room:${roomId}}`);
@@ -93,6 +93,31 @@ describe('Redis Cluster (3 masters + 3 replicas, two server processes)', () => {
     expect(rooms2.rooms.map((r) => r.roomId).sort()).toEqual([rooms[0], rooms[1]].sort());
     expectSurvived(a, b);
   });
+
+  it('reaps members who stopped heartbeating in rooms on every master', async () => {
+    const rooms = await roomsOnMasters('reap', 3);
+    const [alice, bob] = await Promise.all([open(a, 'alice'), open(b, 'bob')]);
+    const stoppers: (() => void)[] = [];
+    for (const roomId of rooms) {
+      stoppers.push(keepAlive(alice, await join(alice, { roomId, connId: `alice-r-${roomId}` })));
+      await joinSeenBy(alice, bob, { roomId, connId: `bob-r-${roomId}` });
+    }
+    const reasons = new Map<string, string | undefined>();
+    const allReaped = new Promise<void>((resolve) =>
+      alice.on('presence:event', (e: PresenceEvent) => {
+        if (e.type === 'leave' && e.connId.startsWith('bob-r-')) {
+          reasons.set(e.roomId, e.reason);
+          if (reasons.size === rooms.length) resolve();
+        }
+      }),
+    );
+    bob.close(); // no leave, no more heartbeats: the TTL runs out
+    await allReaped;
+    stoppers.forEach((stop) => stop());
+    expect(Object.fromEntries(reasons)).toEqual(
+      Object.fromEntries(rooms.map((roomId) => [roomId, 'timeout'])),
+    );
+  }, 20_000);
 
   it('broadcasts room messages over sharded pub/sub, spread over the masters', async () => {
     const rooms = await roomsOnMasters('msg', 3);
