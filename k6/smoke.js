@@ -21,5 +21,10 @@ export const options = {
 
 export default async function () {
   const table = `${prefix}-smoke-vu${__VU}-i${__ITER}`;
-  await smokeUser(k6Runtime, { url: socketUrl(baseUrl), prefix: table, roomId: table, waitMs: 5000 });
+  await smokeUser(k6Runtime, {
+    url: socketUrl(baseUrl),
+    prefix: table,
+    roomId: table,
+    waitMs: 5000,
+  });
 }

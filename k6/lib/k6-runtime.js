@@ -41,7 +41,9 @@ function tokenFor(userId) {
   }
   const secret = __ENV.AUTH_JWT_SECRET;
   if (!secret) {
-    throw new Error('set AUTH_JWT_SECRET (test deployments) or TOKENS_FILE: see docs/load-testing.md');
+    throw new Error(
+      'set AUTH_JWT_SECRET (test deployments) or TOKENS_FILE: see docs/load-testing.md',
+    );
   }
   const options = {
     expiresInS: intFrom(__ENV, 'TOKEN_TTL_S', 7200),

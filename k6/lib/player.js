@@ -72,7 +72,13 @@ function settled(rt, event, ok, data) {
  */
 export async function sendMessage(rt, client, roomId, n) {
   const data = { n, sentAt: rt.clock.now() };
-  const sent = await ask(rt, client, 'room:message', { roomId, type: 'load', data }, METRIC.messageAck);
+  const sent = await ask(
+    rt,
+    client,
+    'room:message',
+    { roomId, type: 'load', data },
+    METRIC.messageAck,
+  );
   if (sent) {
     rt.record.count(METRIC.messagesAcked);
   }

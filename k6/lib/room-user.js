@@ -32,7 +32,9 @@ export async function roomUser(rt, s) {
   if (joined) {
     const untilMs = rt.clock.now() + s.sessionMs;
     await Promise.all([
-      every(rt, { everyMs: s.heartbeatMs, untilMs }, (i) => heartbeat(rt, client, s, joined.epoch, i)),
+      every(rt, { everyMs: s.heartbeatMs, untilMs }, (i) =>
+        heartbeat(rt, client, s, joined.epoch, i),
+      ),
       every(rt, { everyMs: s.messageMs, untilMs }, (i) => sendMessage(rt, client, roomId, i)),
     ]);
     await ask(rt, client, 'presence:leave', { roomId, connId });

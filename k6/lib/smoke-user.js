@@ -29,7 +29,9 @@ export async function smokeUser(rt, s) {
 /** A token that is not a JWT: refused with UNAUTHENTICATED. @param {Runtime} rt @param {string} url */
 async function refusedToken(rt, url) {
   const client = new SocketIoClient(rt.openSocket(url), rt.clock);
-  const refusal = await client.connect({ token: 'not-a-token' }).catch((/** @type {unknown} */ e) => e);
+  const refusal = await client
+    .connect({ token: 'not-a-token' })
+    .catch((/** @type {unknown} */ e) => e);
   const code = refusal instanceof ConnectError ? refusal.code : String(refusal);
   rt.record.check('a bad token is refused with UNAUTHENTICATED', code === 'UNAUTHENTICATED');
   await client.close();

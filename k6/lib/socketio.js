@@ -99,7 +99,8 @@ export class SocketIoClient {
         reject(new Error(`${event}: no ack within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.pending.set(ackId, {
-        resolve: (args) => resolve({ ack: /** @type {any} */ (args[0]), ms: this.clock.now() - sentAt }),
+        resolve: (args) =>
+          resolve({ ack: /** @type {any} */ (args[0]), ms: this.clock.now() - sentAt }),
         reject,
         timer,
       });

@@ -12,20 +12,38 @@ export class NodeRecorder implements Recorder {
   readonly checks = new Map<string, { passed: number; failed: number }>();
   readonly samples = new Map<string, number[]>();
   readonly counts = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
 
   check(name: string, passed: boolean): boolean {
     const tally = this.checks.get(name) ?? { passed: 0, failed: 0 };
     tally[passed ? 'passed' : 'failed']++;
     this.checks.set(name, tally);
+    this.recorded();
     return passed;
   }
 
   time(metric: string, ms: number): void {
     this.samples.set(metric, [...(this.samples.get(metric) ?? []), ms]);
+    this.recorded();
   }
 
   count(metric: string, n = 1): void {
     this.counts.set(metric, (this.counts.get(metric) ?? 0) + n);
+    this.recorded();
+  }
+
+  /** Resolves once `holds()` is true after some record (a test waits on the scenario's progress). */
+  until(holds: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = () => {
+        if (holds()) {
+          this.listeners.delete(listener);
+          resolve();
+        }
+      };
+      this.listeners.add(listener);
+      listener();
+    });
   }
 
   /** The names of checks that failed at least once (what k6 would print with ✗). */
@@ -35,6 +53,14 @@ export class NodeRecorder implements Recorder {
 
   sampleCount(metric: string): number {
     return this.samples.get(metric)?.length ?? 0;
+  }
+
+  counted(metric: string): number {
+    return this.counts.get(metric) ?? 0;
+  }
+
+  private recorded(): void {
+    [...this.listeners].forEach((listener) => listener());
   }
 }
 
@@ -52,7 +78,10 @@ export const nodeClock: Clock = {
 };
 
 /** The runtime k6-runtime.js builds in k6, with tokens signed by the scripts' own signer. */
-export function nodeRuntime(secret = TEST_JWT_SECRET): { runtime: Runtime; recorder: NodeRecorder } {
+export function nodeRuntime(secret = TEST_JWT_SECRET): {
+  runtime: Runtime;
+  recorder: NodeRecorder;
+} {
   const recorder = new NodeRecorder();
   const runtime: Runtime = {
     openSocket: (url) => new WebSocket(url),
