@@ -48,7 +48,11 @@ export class SocketIoClient {
     this.pingListeners = [];
     /** @type {{ auth: object, settle(error?: Error): void } | undefined} connect() in progress */
     this.connecting = undefined;
-    this.closed = new Promise((resolve) => ws.addEventListener('close', () => resolve(undefined)));
+    // Resolves on close, or on an error (after which no close event may follow in k6).
+    this.closed = new Promise((resolve) => {
+      ws.addEventListener('close', () => resolve(undefined));
+      ws.addEventListener('error', () => resolve(undefined));
+    });
     ws.addEventListener('message', (event) => this.onFrame(event.data));
     ws.addEventListener('close', () => this.fail('the websocket closed'));
     ws.addEventListener('error', (event) => this.fail(`websocket error: ${describe(event)}`));
