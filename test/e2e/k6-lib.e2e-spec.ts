@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { ConnectError, SocketIoClient } from '../../k6/lib/socketio.js';
 import { intFrom, socketUrl, userIds } from '../../k6/lib/settings.js';
 import { AppProcess } from '../support/app.js';
-import { nodeClock, nodeRuntime } from './k6-shim.js';
+import { nodeClock, openSocket, scriptToken } from './k6-shim.js';
 
 /** Short transport pings, so "outlives the ping interval and timeout" takes under a second. */
 const PINGS = {
@@ -15,18 +15,17 @@ const PINGS = {
 describe('k6/lib/socketio.js on the ws package (memory engine)', () => {
   let app: AppProcess;
   let url: string;
-  const { runtime } = nodeRuntime();
   const clients: SocketIoClient[] = [];
 
   /** A client over a fresh `ws` websocket, closed after the test. */
   const client = (options?: { timeoutMs?: number }) => {
-    const opened = new SocketIoClient(runtime.openSocket(url), nodeClock, options);
+    const opened = new SocketIoClient(openSocket(url), nodeClock, options);
     clients.push(opened);
     return opened;
   };
   const connected = async (userId: string) => {
     const opened = client();
-    await opened.connect({ token: runtime.tokenFor(userId) });
+    await opened.connect({ token: scriptToken(userId) });
     return opened;
   };
 
@@ -45,7 +44,7 @@ describe('k6/lib/socketio.js on the ws package (memory engine)', () => {
 
   it('reads the open packet and completes CONNECT with the auth payload {token}', async () => {
     const alice = client();
-    const sid = await alice.connect({ token: runtime.tokenFor('alice') });
+    const sid = await alice.connect({ token: scriptToken('alice') });
     expect(sid).toMatch(/^\S+$/);
     expect(alice.handshake).toMatchObject({ pingInterval: 200, pingTimeout: 200 });
     const { ack } = await alice.request('presence:join', { roomId: 'lib-join', connId: 'a-c' });
@@ -79,17 +78,16 @@ describe('k6/lib/socketio.js on the ws package (memory engine)', () => {
     const silent = new WebSocket(url);
     silent.on('message', (data: Buffer) => {
       if (data.toString().startsWith('0')) {
-        silent.send(`40${JSON.stringify({ token: runtime.tokenFor('silent') })}`);
+        silent.send(`40${JSON.stringify({ token: scriptToken('silent') })}`);
       }
     });
     await new Promise((resolve) => silent.once('close', resolve));
   });
 
   it('rejects connect with the server code when the token is refused', async () => {
-    const { runtime: foreign } = nodeRuntime('some-other-secret-0123456789');
     const signedElsewhere = client();
     const refusal = await signedElsewhere
-      .connect({ token: foreign.tokenFor('mallory') })
+      .connect({ token: scriptToken('mallory', 'some-other-secret-0123456789') })
       .catch((err: unknown) => err);
     expect(refusal).toBeInstanceOf(ConnectError);
     expect(refusal).toMatchObject({ code: 'UNAUTHENTICATED' });
