@@ -43,7 +43,8 @@ describe('k6 scenario files under a Node stand-in for k6 (memory engine)', () =>
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [RUN, script(name), String(vus), String(iterations)],
-      { env: { PATH: process.env.PATH ?? '', ...settings } },
+      // killed if it hangs, so a stuck run fails the test instead of outliving it
+      { env: { PATH: process.env.PATH ?? '', ...settings }, timeout: 15_000 },
     );
     return JSON.parse(stdout) as Summary;
   }
