@@ -50,5 +50,12 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // k6 scripts run in k6's JS runtime: its globals (typed by @types/k6, checked by k6/tsconfig.json).
+    files: ['k6/**/*.js'],
+    languageOptions: {
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', open: 'readonly' },
+    },
+  },
   prettier,
 );

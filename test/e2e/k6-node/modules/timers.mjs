@@ -1,0 +1,2 @@
+const { setTimeout, clearTimeout, setInterval, clearInterval } = globalThis;
+export { setTimeout, clearTimeout, setInterval, clearInterval };
