@@ -98,6 +98,9 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       expect(ack.ok).toBe(true);
       await Promise.all(everyone.filter((c) => c !== sender).map((c) => c.heard(type)));
     }
+    // readiness passes through; per-process figures stay off the public address
+    expect((await fetch(`${nginx.url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${nginx.url}/metrics`)).status).toBe(404);
     const listed = await poller2.request<{ members: { connId: string; status: string }[] }>(
       'presence:list',
       { roomId },
@@ -191,7 +194,10 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
 
     for (const index of [0, 1]) {
       const stopping = apps[index];
-      expect(await stopping.kill('SIGTERM')).toBe(0);
+      const exited = stopping.kill('SIGTERM');
+      // draining (503) or gone, the stopping process is passed over: nginx stays ready
+      expect((await fetch(`${nginx.url}/health/ready`)).status).toBe(200);
+      expect(await exited).toBe(0);
       // every client the stopped process told to go is back (nginx sent it to the other)
       await Promise.all(roster.map((c) => c.joined(1 + c.notices.length)));
       apps[index] = await startApp(stopping.port);
