@@ -13,9 +13,10 @@ const SERVER_ENV = {
   RATE_CONN_PER_MINUTE_PER_IP: String(FAILED_HANDSHAKES),
   // nginx is the one proxy in front: the client address is X-Forwarded-For's last entry
   TRUST_PROXY: '1',
-  // a long-poll GET is answered within the ping interval: many requests per session
+  // a long-poll GET is answered within the ping interval: many requests per session; the
+  // pong deadline leaves room for a loaded CI machine
   SOCKET_PING_INTERVAL_MS: '1000',
-  SOCKET_PING_TIMEOUT_MS: '1000',
+  SOCKET_PING_TIMEOUT_MS: '3000',
   // outlasts a rolling restart, including nginx's fail_timeout: a moved client resumes
   PRESENCE_TTL_MS: '15000',
   PRESENCE_HEARTBEAT_INTERVAL_MS: '1000',
