@@ -5,6 +5,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Server } from 'socket.io';
+import { withDeadline } from '../common/storage-deadline.js';
 import { isCluster } from '../redis/redis-client.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { StorageBackend, type LimiterBudget } from './storage-backend.js';
@@ -19,6 +20,7 @@ export class RedisBackend extends StorageBackend {
   constructor(
     private readonly connections: RedisConnections,
     private readonly prefix: string,
+    private readonly commandTimeoutMs: number,
   ) {
     super();
   }
@@ -30,7 +32,7 @@ export class RedisBackend extends StorageBackend {
    */
   attachAdapter(server: Server): void {
     const { adapterPub, adapterSub } = this.connections;
-    const channels = `${this.prefix}:socket.io`;
+    const channels = this.channelPrefix;
     server.adapter(
       isCluster(adapterPub)
         ? createShardedAdapter(adapterPub, adapterSub, {
@@ -39,6 +41,21 @@ export class RedisBackend extends StorageBackend {
           })
         : createAdapter(adapterPub, adapterSub, { key: channels }),
     );
+  }
+
+  /**
+   * On a cluster the sharded adapter sends SSUBSCRIBE for a room's channel when its first
+   * local socket joins, without waiting for it. The same SSUBSCRIBE again on the same
+   * connection answers only after that one took effect (Redis answers in order).
+   */
+  override async subscribed(room: string): Promise<void> {
+    const { adapterSub } = this.connections;
+    if (isCluster(adapterSub)) {
+      // UNAVAILABLE when its master does not answer in time: the client joins again.
+      await withDeadline(this.commandTimeoutMs, () =>
+        adapterSub.ssubscribe(`${this.channelPrefix}#/#${room}#`),
+      );
+    }
   }
 
   limiter(budget: LimiterBudget): RateLimiterAbstract {
@@ -57,6 +74,11 @@ export class RedisBackend extends StorageBackend {
       checks[`redis:${role}`] = status === 'ready';
     }
     return checks;
+  }
+
+  /** The adapter's channels, under REDIS_KEY_PREFIX. */
+  private get channelPrefix(): string {
+    return `${this.prefix}:socket.io`;
   }
 
   up(): boolean {

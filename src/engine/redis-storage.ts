@@ -20,6 +20,6 @@ export function redisStorage(connections: RedisConnections, config: AppConfig): 
       maxRetries: config.get('METADATA_MAX_RETRIES'),
       commandTimeoutMs,
     }),
-    backend: new RedisBackend(connections, prefix),
+    backend: new RedisBackend(connections, prefix, commandTimeoutMs),
   };
 }

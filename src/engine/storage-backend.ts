@@ -20,6 +20,14 @@ export abstract class StorageBackend {
   /** Makes `server` broadcast to every process that shares this storage (memory: this one). */
   abstract attachAdapter(server: Server): void;
 
+  /**
+   * Resolves once `room`'s broadcasts from other processes reach this one. Only a Redis
+   * Cluster subscribes per room (sharded channels); elsewhere it is at once.
+   */
+  subscribed(_room: string): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** A limiter counted wherever the storage is shared (memory: this process). */
   abstract limiter(budget: LimiterBudget): RateLimiterAbstract;
 

@@ -64,6 +64,7 @@ export class MetadataService {
       subscribed.add(userId);
     }
     await socket.join(userMetaChannel(userId));
+    await this.events.listening(userMetaChannel(userId));
     return {};
   }
 

@@ -16,6 +16,7 @@ import { LockService } from '../metadata/lock.service.js';
 import { RoomChannelRetention } from '../metadata/room-channel-retention.js';
 import { ShutdownState } from '../shutdown/shutdown-state.js';
 import { PresenceEngine, type RemovedMember, type StateOp } from '../engine/presence.engine.js';
+import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 import type { AppSocket, JoinedConn } from '../socket/socket-types.js';
 import { HeartbeatSender } from './heartbeat-sender.js';
@@ -78,6 +79,8 @@ export class PresenceService {
     this.announce(dto.roomId, outcome.resumed ? 'update' : 'join', member, socket.id);
     if (!connected) {
       await this.markAway(socket, session); // the socket left while the join was in flight
+    } else {
+      await this.events.listening(roomChannel(dto.roomId));
     }
     return {
       roomId: dto.roomId,

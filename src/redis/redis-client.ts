@@ -39,7 +39,7 @@ const MAX_REDIRECTS = 25;
 async function sendRedirected(client: Cluster, call: EachCall): Promise<[Error | null, unknown]> {
   for (let redirects = 0; ; redirects++) {
     try {
-      return [null, await (call(client))];
+      return [null, await call(client)];
     } catch (err) {
       if (!isRedirect(err) || redirects >= MAX_REDIRECTS) {
         return [err as Error, undefined];

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { StorageBackend } from '../engine/storage-backend.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
 import { roomChannel, userMetaChannel } from './channels.js';
@@ -10,7 +11,7 @@ type ProcessEvent = keyof InterServerEvents;
 
 /**
  * The only code that broadcasts. The Socket.IO adapter carries each emit to every
- * process (the Redis adapter when REDIS_URL is set), once per change.
+ * process (the Redis adapter when Redis is configured), once per change.
  */
 @Injectable()
 export class RealtimeEvents {
@@ -21,6 +22,7 @@ export class RealtimeEvents {
   constructor(
     private readonly metrics: RealtimeMetrics,
     private readonly config: AppConfig,
+    private readonly storage: StorageBackend,
   ) {}
 
   bind(server: AppServer): void {
@@ -28,6 +30,15 @@ export class RealtimeEvents {
     for (const [event, handler] of this.processHandlers.splice(0)) {
       server.on(event, handler);
     }
+  }
+
+  /**
+   * Resolves once broadcasts to `audience` (a room or channel a local socket just joined)
+   * from other processes reach this one: on a Redis Cluster each has its own sharded
+   * subscription, which must be active before the join is acknowledged.
+   */
+  listening(audience: string): Promise<void> {
+    return this.storage.subscribed(audience);
   }
 
   /** To every socket in the room on every process, except `exceptSocketId`. */
