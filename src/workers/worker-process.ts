@@ -30,7 +30,9 @@ export class WorkerProcess {
       NODE_APP_INSTANCE: String(slot),
       [WORKER_SLOT_VAR]: String(slot),
     });
-    return new WorkerProcess(slot, worker);
+    const created = new WorkerProcess(slot, worker);
+    created.setRoutable(false);
+    return created;
   }
 
   get pid(): number | undefined {
@@ -57,7 +59,11 @@ export class WorkerProcess {
         void this.exited.then(({ code, signal }) =>
           reject(new Error(`exited before ready (code ${code}, signal ${signal})`)),
         );
-      }).then((ready) => (this.readyMessage = ready));
+      }).then((ready) => {
+        this.readyMessage = ready;
+        this.setRoutable(true);
+        return ready;
+      });
     } finally {
       clearTimeout(timer);
       if (onMessage) {
@@ -89,13 +95,19 @@ export class WorkerProcess {
     }
   }
 
-  /**
-   * Sends no new session here: @socket.io/sticky's least-connection method picks the
-   * worker with the lowest `clientsCount` it keeps on each cluster worker, so Infinity
-   * (which its decrements keep) leaves this one last, while the requests of the sessions
-   * it still holds keep reaching it by their sid until it closes them.
-   */
+  /** Sends no new session here any more (it still gets the requests of its own sessions). */
   drainRouting(): void {
-    (this.worker as Worker & { clientsCount?: number }).clientsCount = Infinity;
+    this.setRoutable(false);
+  }
+
+  /**
+   * Whether new sessions may come here. @socket.io/sticky's least-connection method picks
+   * the cluster worker with the lowest `clientsCount` (which it keeps on each worker), and
+   * every cluster worker is a candidate, even one still starting that would never answer:
+   * Infinity (which its increments and decrements keep) leaves this one out whenever
+   * another is ready, while the requests of its sessions keep reaching it by their sid.
+   */
+  private setRoutable(routable: boolean): void {
+    (this.worker as Worker & { clientsCount?: number }).clientsCount = routable ? 0 : Infinity;
   }
 }
