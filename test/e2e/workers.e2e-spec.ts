@@ -44,7 +44,6 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
   }, 60_000);
 
   afterAll(async () => {
-    if (process.env.WORKERS_LOG) { (await import('node:fs')).writeFileSync(process.env.WORKERS_LOG, app.logs); }
     everyone().forEach((client) => client?.close());
     await app?.kill('SIGKILL');
     await redis?.stop();
