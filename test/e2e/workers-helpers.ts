@@ -25,6 +25,8 @@ export class ResumingClient {
   readonly presence: PresenceEvent[] = [];
   readonly messages: RoomMessage[] = [];
   readonly notices: ServerShutdownNotice[] = [];
+  /** Connections lost, whoever ended them. */
+  drops = 0;
   private epoch = 0;
   /** Whether a join succeeded on the current connection. */
   private joinedHere = false;
@@ -58,6 +60,7 @@ export class ResumingClient {
     });
     // the server ends the session itself: socket.io-client leaves reconnecting to us
     this.socket.on('disconnect', (reason) => {
+      this.drops++;
       if (reason === 'io server disconnect') {
         this.later(this.reconnectAfterMs);
       }

@@ -114,6 +114,35 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
     await Promise.all(others.map((c) => c.heard('after-roll')));
   }, 60_000);
 
+  it('a worker that dies is replaced in its slot; its clients resume on the other one', async () => {
+    const before = await workerStats(metricsPort, WORKERS);
+    const victim = before[0].connections >= before[1].connections ? 0 : 1;
+    const joinsBefore = everyone().map((c) => c.joins.length);
+    const dropsBefore = everyone().map((c) => c.drops);
+    const started = (n: number) => new RegExp(`("msg":"worker ready","worker".*?){${n}}`, 's');
+    const starts = logged(app, 'worker ready').filter((e) => 'worker' in e).length;
+
+    process.kill(before[victim].pid, 'SIGKILL');
+
+    // its clients lost their transport at once, reconnected to the other worker and resumed
+    await app.untilLogged(started(starts + 1));
+    const dropped = everyone().map((c, n): number => (c.drops > dropsBefore[n] ? 1 : 0));
+    expect(dropped.reduce((a, b) => a + b, 0)).toBe(before[victim].connections);
+    await Promise.all(everyone().map((c, n) => c.joined(joinsBefore[n] + dropped[n])));
+    for (const client of everyone()) {
+      expect(client.joins.slice(1).every((j) => j.resumed && j.connId === client.connId)).toBe(
+        true,
+      );
+      expect(client.leaves).toEqual([]);
+    }
+
+    // a new worker in the victim's slot (its metrics port); the other one and the primary stay
+    const after = await workerStats(metricsPort, WORKERS);
+    expect(after[victim].pid).not.toBe(before[victim].pid);
+    expect(after[1 - victim].pid).toBe(before[1 - victim].pid);
+    expect(app.child.exitCode).toBeNull();
+  }, 30_000);
+
   it('SIGTERM to the primary stops every worker gracefully: clients are told, everything exits 0', async () => {
     const workerPids = await pids();
     const noticesBefore = everyone().map((c) => c.notices.length);
