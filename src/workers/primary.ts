@@ -2,6 +2,7 @@ import { setupMaster } from '@socket.io/sticky';
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Env } from '../config/env.schema.js';
 import { ConfigError, validateEnv } from '../config/env.validate.js';
 import { createLogger } from '../logger.js';
@@ -37,8 +38,12 @@ async function runPrimary(): Promise<void> {
       CONTEXT,
     );
   }
-  // Chunks forwarded to workers are Buffers: the default JSON serialization would mangle them.
-  cluster.setupPrimary({ serialization: 'advanced' });
+  cluster.setupPrimary({
+    // Workers run dist/main.js itself, also when `npm start` (scripts/start.mjs) started this.
+    exec: fileURLToPath(new URL('../main.js', import.meta.url)),
+    // Chunks forwarded to workers are Buffers: the default JSON serialization mangles them.
+    serialization: 'advanced',
+  });
   const http = createServer();
   setupMaster(http, { loadBalancingMethod: 'least-connection' });
   let stopping = false;
