@@ -66,20 +66,31 @@ export class WorkerPool {
       }
       this.log({ msg: 'rolling restart: done', pids: this.slots.map((s) => s.current?.pid) });
     } catch (err) {
-      this.logger.error({ msg: 'rolling restart: stopped', err: String(err) }, undefined, CONTEXT);
+      if (this.stopping) {
+        this.log({ msg: 'rolling restart: ended by the stop' });
+      } else {
+        this.logger.error(
+          { msg: 'rolling restart: stopped', err: String(err) },
+          undefined,
+          CONTEXT,
+        );
+      }
     } finally {
       this.rolling = false;
     }
   }
 
-  /** Asks every worker to stop and waits for all; true when every one exited 0. */
+  /** Asks every worker to stop and waits for all; true when every one stopped cleanly. */
   async stop(reason: string): Promise<boolean> {
     this.stopping = true;
     this.slots.forEach((slot) => clearTimeout(slot.restart));
     const workers = [...this.live];
     this.log({ msg: 'stopping workers', reason, pids: workers.map((w) => w.pid) });
     const exits = await Promise.all(workers.map((w) => this.retire(w, reason)));
-    return exits.every((exit) => exit.code === 0);
+    // A worker still starting is ended by SIGTERM before it has a graceful stop: expected.
+    return exits.every(
+      (exit, n) => exit.code === 0 || (!workers[n].ready && exit.signal === 'SIGTERM'),
+    );
   }
 
   /** The last resort: ends every worker now. */
