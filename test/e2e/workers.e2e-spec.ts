@@ -6,6 +6,8 @@ import { isAlive, logged, ResumingClient, workerStats } from './workers-helpers.
 const WORKERS = 2;
 const ROOM = 'workers-room';
 const GRACE_MS = 1000;
+/** A worker's start on a loaded CI machine (about 3 s here when idle), with a margin. */
+const WORKER_START_MS = 30_000;
 /** Long enough that every client is back (reconnect included) well before it. */
 const TTL_MS = 12_000;
 
@@ -88,7 +90,7 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
     const joinsBefore = everyone().map((c) => c.joins.length);
 
     app.child.kill('SIGHUP');
-    await app.untilLogged(/"rolling restart: done"/);
+    await app.untilLogged(/"rolling restart: done"/, 2 * WORKER_START_MS);
 
     // every client was on an old worker: told to reconnect, it came back as a resume
     await Promise.all(everyone().map((c, n) => c.joined(joinsBefore[n] + 1)));
@@ -112,7 +114,7 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
     await players[0].send('after-roll');
     const others = everyone().filter((c) => c !== players[0]);
     await Promise.all(others.map((c) => c.heard('after-roll')));
-  }, 60_000);
+  }, 90_000);
 
   it('a worker that dies is replaced in its slot; its clients resume on the other one', async () => {
     const before = await workerStats(metricsPort, WORKERS);
@@ -125,7 +127,7 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
     process.kill(before[victim].pid, 'SIGKILL');
 
     // its clients lost their transport at once, reconnected to the other worker and resumed
-    await app.untilLogged(started(starts + 1));
+    await app.untilLogged(started(starts + 1), WORKER_START_MS);
     const dropped = everyone().map((c, n): number => (c.drops > dropsBefore[n] ? 1 : 0));
     expect(dropped.reduce((a, b) => a + b, 0)).toBe(before[victim].connections);
     await Promise.all(everyone().map((c, n) => c.joined(joinsBefore[n] + dropped[n])));
@@ -141,7 +143,7 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
     expect(after[victim].pid).not.toBe(before[victim].pid);
     expect(after[1 - victim].pid).toBe(before[1 - victim].pid);
     expect(app.child.exitCode).toBeNull();
-  }, 30_000);
+  }, 60_000);
 
   it('SIGTERM to the primary stops every worker gracefully: clients are told, everything exits 0', async () => {
     const workerPids = await pids();
