@@ -13,6 +13,9 @@ import { ProcessStop } from './shutdown/process-stop.js';
 import { shutdownBudget } from './shutdown/shutdown-budget.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { RedisIoAdapter } from './socket/redis-io.adapter.js';
+import { processRole } from './workers/process-role.js';
+import { StickyWorkerAdapter } from './workers/sticky-worker.adapter.js';
+import { serveAsWorker } from './workers/worker.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -28,8 +31,17 @@ async function bootstrap(): Promise<void> {
       LOG_LEVEL: config.get('LOG_LEVEL'),
     }),
   );
+  // Under WORKERS, a worker of the primary's (src/workers): it takes its connections from
+  // the primary's port instead of listening.
+  if (processRole(process.env) === 'worker') {
+    app.useWebSocketAdapter(new StickyWorkerAdapter(app));
+    await serveAsWorker(app, stopOnFault(app));
+    flushCompileCache();
+    return;
+  }
   app.useWebSocketAdapter(new RedisIoAdapter(app));
-  stopOnSignalOrFault(app);
+  const stop = stopOnFault(app);
+  SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
   await app.listen(config.get('PORT'));
   flushCompileCache();
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
@@ -38,11 +50,11 @@ async function bootstrap(): Promise<void> {
 }
 
 /**
- * SIGTERM/SIGINT and uncaught exceptions all run the same graceful stop (exit 0 after a
- * signal, 1 after a fault); a second one exits at once. Before this point a fault ends
+ * SIGTERM/SIGINT (wired by the caller) and uncaught exceptions all run the same graceful
+ * stop (exit 0 after a signal, 1 after a fault); a second one exits at once. Before this point a fault ends
  * start-up the default way: logged with its stack, exit 1.
  */
-function stopOnSignalOrFault(app: INestApplication): void {
+function stopOnFault(app: INestApplication): ProcessStop {
   const logger = new Logger('Shutdown');
   const shutdown = app.get(ShutdownService);
   const stop = new ProcessStop({
@@ -59,8 +71,8 @@ function stopOnSignalOrFault(app: INestApplication): void {
     watchdogMs: shutdownBudget(app.get(AppConfig)).watchdogMs,
     pending: () => shutdown.pending(),
   });
-  SIGNALS.forEach((signal) => process.on(signal, () => stop.onSignal(signal)));
   process.on('uncaughtException', (err) => stop.onFault(err));
+  return stop;
 }
 
 // Last resort: a rejection nobody handled is a bug to log loudly, never a reason to drop

@@ -22,7 +22,7 @@ export interface ShutdownBudget {
   watchdogMs: number;
 }
 
-export function shutdownBudget(config: AppConfig): ShutdownBudget {
+export function shutdownBudget(config: Pick<AppConfig, 'get'>): ShutdownBudget {
   const graceMs = config.get('SHUTDOWN_GRACE_MS');
   const closeMs = config.get('SHUTDOWN_CLOSE_TIMEOUT_MS');
   return {

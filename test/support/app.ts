@@ -77,6 +77,26 @@ export class AppProcess {
     throw new Error(`server not ready after ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /** Resolves once the output (of every process it runs: a primary's workers too) matches. */
+  untilLogged(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const streams = [this.child.stdout, this.child.stderr];
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        streams.forEach((stream) => stream?.off('data', check));
+        return err ? reject(err) : resolve();
+      };
+      // Registered after the listeners that collect the output: it holds the new chunk.
+      const check = () => pattern.test(this.output) && settle();
+      const timer = setTimeout(
+        () => settle(new Error(`${pattern} not logged within ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
+      streams.forEach((stream) => stream?.on('data', check));
+      check();
+    });
+  }
+
   /** Sends a signal and waits for the exit code (SIGKILL: crash; SIGTERM: graceful). */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
