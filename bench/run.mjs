@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRedisCluster } from './lib/redis-cluster.mjs';
 import { publish } from './lib/report.mjs';
 import { startRedis } from './lib/servers.mjs';
 import { connectionsSuite } from './suites/connections.mjs';
@@ -24,6 +25,8 @@ const SUITES = new Map([
   ['startup', startupSuite],
   ['shutdown', shutdownSuite],
 ]);
+/** Suites that measure the `cluster` target (lua mode on a Redis Cluster); others skip it. */
+const CLUSTER_SUITES = new Set(['heartbeat', 'fanout', 'metadata']);
 
 const { values: flags } = parseArgs({
   options: {
@@ -82,22 +85,32 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+const suites = flags.suite.split(',');
+const wantsCluster =
+  options.targets.includes('cluster') && suites.some((name) => CLUSTER_SUITES.has(name));
 const redis = await startRedis();
-const context = {
-  options,
-  machine: {
-    nproc: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    benchNode: process.version,
-    serverNode: execFileSync(options.node, ['--version']).toString().trim(),
-    redis: redis.version,
-    date: new Date().toISOString(),
-  },
-};
+let cluster;
 try {
-  for (const name of flags.suite.split(',')) {
-    publish(name, await SUITES.get(name)(options, { redis }), context, flags.out);
+  cluster = wantsCluster ? await startRedisCluster() : undefined;
+  const context = {
+    options,
+    machine: {
+      nproc: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      benchNode: process.version,
+      serverNode: execFileSync(options.node, ['--version']).toString().trim(),
+      redis: redis.version,
+      redisCluster: cluster && `${cluster.version}, 3 masters + 3 replicas`,
+      date: new Date().toISOString(),
+    },
+  };
+  for (const name of suites) {
+    const targets = CLUSTER_SUITES.has(name)
+      ? options.targets
+      : options.targets.filter((target) => target !== 'cluster');
+    const result = await SUITES.get(name)({ ...options, targets }, { redis, cluster });
+    publish(name, result, context, flags.out);
   }
 } finally {
-  await redis.stop();
+  await Promise.all([redis.stop(), cluster?.stop()]);
 }

@@ -20,6 +20,19 @@ export function ratio(value, baseline) {
   return `×${(value / baseline).toFixed(2)}`;
 }
 
+/**
+ * With the `cluster` target in a run: sets `<key>VsLua` on the lua and cluster rows of
+ * `group`, their `key` against the lua row's (the same server on one Redis).
+ */
+export function ratiosToLua(group, keys) {
+  const lua = group.find((row) => row.target === 'lua') ?? {};
+  for (const row of group.filter(({ target }) => target === 'lua' || target === 'cluster')) {
+    for (const key of keys) {
+      row[`${key}VsLua`] = ratio(row[key], lua[key]);
+    }
+  }
+}
+
 const cell = (value) => {
   if (value === null || value === undefined) {
     return '–';

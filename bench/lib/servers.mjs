@@ -26,7 +26,7 @@ export const freePort = () =>
   });
 
 /** Spawns a process and resolves once its output matches `ready` (rejects if it exits). */
-function startProcess(command, args, { env, cwd, ipc = false }, ready) {
+export function startProcess(command, args, { env, cwd, ipc = false }, ready) {
   const stdio = ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])];
   const child = spawn(command, args, { env, cwd, stdio });
   let output = '';
@@ -80,23 +80,26 @@ export async function startRedis() {
     url,
     version,
     /** Commands run so far (those inside scripts included, INFO excluded) and CPU in µs. */
-    async reading() {
-      const stats = await client.info('commandstats');
-      const cpu = await client.info('cpu');
-      const calls = {};
-      for (const [, name, count] of stats.matchAll(/cmdstat_(\S+?):calls=(\d+)/g)) {
-        if (name !== 'info') {
-          calls[name] = Number(count);
-        }
-      }
-      const seconds = (field) => Number(new RegExp(`${field}:([\\d.]+)`).exec(cpu)[1]);
-      return { calls, cpuUs: (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6 };
-    },
+    reading: () => redisReading(client),
     async stop() {
       await client.quit();
       await stop(child);
     },
   };
+}
+
+/** One Redis node's commands run so far (by name, INFO excluded) and its CPU in µs. */
+export async function redisReading(client) {
+  const stats = await client.info('commandstats');
+  const cpu = await client.info('cpu');
+  const calls = {};
+  for (const [, name, count] of stats.matchAll(/cmdstat_(\S+?):calls=(\d+)/g)) {
+    if (name !== 'info') {
+      calls[name] = Number(count);
+    }
+  }
+  const seconds = (field) => Number(new RegExp(`${field}:([\\d.]+)`).exec(cpu)[1]);
+  return { calls, cpuUs: (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6 };
 }
 
 /** What changed in Redis between two readings: commands (total and by name) and CPU µs. */
@@ -122,11 +125,15 @@ const LIMITS_OFF = {
   ROOM_MAX_MEMBERS: '5000',
 };
 
+/** The heartbeat mode a project target runs in: `cluster` is lua mode on a Redis Cluster. */
+const heartbeatMode = (target) => (target === 'cluster' ? 'lua' : target);
+
 /**
  * How to start one server: `target` is `bare` (the baseline) or a project mode (`memory`,
- * `lua`, `batched`; the last two need `redisUrl`). `node` is the binary that runs it.
+ * `lua`, `batched`, which need `redisUrl`; `cluster`, which needs `clusterNodes`). `node` is
+ * the binary that runs it.
  */
-export function launchSpec(target, { node, redisUrl, prefix, env = {} }) {
+export function launchSpec(target, { node, redisUrl, clusterNodes, prefix, env = {} }) {
   const isBare = target === 'bare';
   const settings = {
     PATH: process.env.PATH,
@@ -136,7 +143,8 @@ export function launchSpec(target, { node, redisUrl, prefix, env = {} }) {
     AUTH_JWT_SECRET: BENCH_SECRET,
     ...LIMITS_OFF,
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}),
-    ...(isBare || target === 'memory' ? {} : { PRESENCE_HEARTBEAT_MODE: target }),
+    ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes, REDIS_KEY_PREFIX: prefix } : {}),
+    ...(isBare || target === 'memory' ? {} : { PRESENCE_HEARTBEAT_MODE: heartbeatMode(target) }),
     ...env,
   };
   // The project's server runs from a folder without .env: a developer's .env must not leak in.
@@ -207,4 +215,15 @@ export const startServers = (target, count, options) =>
   Promise.all(Array.from({ length: count }, () => startServer(target, options)));
 
 /** Whether `target` stores on Redis (and so can span processes). */
-export const usesRedis = (target) => target === 'lua' || target === 'batched';
+export const usesRedis = (target) => ['lua', 'batched', 'cluster'].includes(target);
+
+/** The Redis `target` stores on: the cluster for `cluster`, else the one redis-server. */
+export const redisOf = (target, { redis, cluster }) => (target === 'cluster' ? cluster : redis);
+
+/** startServer's settings naming the Redis `target` stores on (none for bare and memory). */
+export function redisSettings(target, stores) {
+  if (target === 'cluster') {
+    return { clusterNodes: stores.cluster.seeds };
+  }
+  return usesRedis(target) ? { redisUrl: stores.redis.url } : {};
+}

@@ -2,8 +2,9 @@
 // one process and split over two processes (Redis), against bare Socket.IO doing the same.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
-import { startServers, usesRedis } from '../lib/servers.mjs';
+import { CLUSTER_NOTE } from '../lib/redis-cluster.mjs';
+import { measureOrFail, percentile, ratio, ratiosToLua } from '../lib/report.mjs';
+import { redisDelta, redisOf, redisSettings, startServers, usesRedis } from '../lib/servers.mjs';
 import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
 
 // Members do not heartbeat here: sessions and transport pings long enough that a slow
@@ -30,11 +31,12 @@ function listen(receivers, sentAt) {
   return { deliveries, lastArrival, arrived };
 }
 
-async function measure(target, processes, members, options, redis) {
+async function measure(target, processes, members, options, stores) {
   const twoProcessBare = target === 'bare' && processes > 1;
+  const redis = usesRedis(target) || twoProcessBare ? redisOf(target, stores) : undefined;
   const servers = await startServers(target, processes, {
     node: options.node,
-    redisUrl: usesRedis(target) || twoProcessBare ? redis.url : undefined,
+    ...(twoProcessBare ? { redisUrl: redis.url } : redisSettings(target, stores)),
     prefix: `fan-${target}-${Date.now()}`,
     env: LONG_SESSIONS,
   });
@@ -47,6 +49,7 @@ async function measure(target, processes, members, options, redis) {
     const rate = Math.min(20, options.fanoutDeliveriesPerS / receivers.length);
     const count = Math.max(1, Math.round(rate * options.duration));
     const cpuBefore = servers.map((server) => server.cpuUs());
+    const redisBefore = await redis?.reading();
     const errors = new ErrorTally();
     for (let seq = 0; seq < count; seq++) {
       sentAt.set(seq, performance.now());
@@ -62,6 +65,7 @@ async function measure(target, processes, members, options, redis) {
       await sleep(50);
     }
     const cpuUs = servers.reduce((sum, server, i) => sum + server.cpuUs() - cpuBefore[i], 0);
+    const work = redis && redisDelta(redisBefore, await redis.reading());
     return {
       target,
       processes,
@@ -72,6 +76,7 @@ async function measure(target, processes, members, options, redis) {
       allP50: percentile([...seen.lastArrival.values()], 50),
       allP99: percentile([...seen.lastArrival.values()], 99),
       cpuUsPerDelivery: cpuUs / Math.max(1, seen.deliveries.length),
+      redisCpuUsPerMessage: work ? work.cpuUs / count : null,
       missing: expected - seen.deliveries.length,
       errors,
     };
@@ -81,7 +86,15 @@ async function measure(target, processes, members, options, redis) {
   }
 }
 
-export async function fanoutSuite(options, { redis }) {
+/** Shown when the run has the cluster target: against lua on one Redis, and Redis's CPU. */
+const CLUSTER_COLUMNS = [
+  ['cpuUsPerDeliveryVsLua', 'vs lua'],
+  ['redisCpuUsPerMessage', 'Redis CPU µs/message'],
+  ['redisCpuUsPerMessageVsLua', 'vs lua'],
+];
+
+export async function fanoutSuite(options, stores) {
+  const withCluster = options.targets.includes('cluster');
   const rows = [];
   for (const members of options.members) {
     for (const processes of [1, 2]) {
@@ -93,7 +106,7 @@ export async function fanoutSuite(options, { redis }) {
         console.error(`[fanout] ${members} members, ${processes} process(es), ${target}`);
         group.push(
           await measureOrFail({ target, processes, members }, () =>
-            measure(target, processes, members, options, redis),
+            measure(target, processes, members, options, stores),
           ),
         );
       }
@@ -101,6 +114,9 @@ export async function fanoutSuite(options, { redis }) {
       for (const row of group) {
         row.allP99Ratio = ratio(row.allP99, bare.allP99);
         row.cpuRatio = ratio(row.cpuUsPerDelivery, bare.cpuUsPerDelivery);
+      }
+      if (withCluster) {
+        ratiosToLua(group, ['allP99', 'cpuUsPerDelivery', 'redisCpuUsPerMessage']);
       }
       rows.push(...group);
     }
@@ -120,13 +136,16 @@ export async function fanoutSuite(options, { redis }) {
           ['allP50', 'all p50'],
           ['allP99', 'all p99'],
           ['allP99Ratio', 'all p99 vs bare'],
+          ...(withCluster ? [['allP99VsLua', 'all p99 vs lua']] : []),
           ['cpuUsPerDelivery', 'CPU µs/delivery'],
           ['cpuRatio', 'vs bare'],
+          ...(withCluster ? CLUSTER_COLUMNS : []),
           ['missing', 'missing'],
           ['errors', 'errors'],
         ],
         rows,
       },
     ],
+    notes: withCluster ? [CLUSTER_NOTE] : undefined,
   };
 }

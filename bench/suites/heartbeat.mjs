@@ -1,13 +1,15 @@
 // heartbeat: what one heartbeat costs. Closed loop (max acks/s, server CPU and Redis work
 // per heartbeat), open loop at a fixed rate (p50/p99), and one request on an idle server.
-import { measureOrFail, percentile, ratio } from '../lib/report.mjs';
-import { startServer, redisDelta, usesRedis } from '../lib/servers.mjs';
+import { CLUSTER_NOTE } from '../lib/redis-cluster.mjs';
+import { measureOrFail, percentile, ratio, ratiosToLua } from '../lib/report.mjs';
+import { redisDelta, redisOf, redisSettings, startServer, usesRedis } from '../lib/servers.mjs';
 import { closeAll, closedLoop, idleLatency, joinSessions, openLoop } from '../lib/sessions.mjs';
 
-async function measure(target, options, redis) {
+async function measure(target, options, stores) {
+  const redis = redisOf(target, stores);
   const server = await startServer(target, {
     node: options.node,
-    redisUrl: usesRedis(target) ? redis.url : undefined,
+    ...redisSettings(target, stores),
     prefix: `hb-${target}-${Date.now()}`,
   });
   const sessions = await joinSessions([server], options.sockets, 10, 'hb');
@@ -39,11 +41,12 @@ async function measure(target, options, redis) {
   }
 }
 
-export async function heartbeatSuite(options, { redis }) {
+export async function heartbeatSuite(options, stores) {
+  const withCluster = options.targets.includes('cluster');
   const rows = [];
   for (const target of options.targets) {
     console.error(`[heartbeat] ${target}`);
-    rows.push(await measureOrFail({ target }, () => measure(target, options, redis)));
+    rows.push(await measureOrFail({ target }, () => measure(target, options, stores)));
   }
   const bare = rows.find((row) => row.target === 'bare') ?? {};
   for (const row of rows) {
@@ -51,6 +54,9 @@ export async function heartbeatSuite(options, { redis }) {
     row.cpuRatio = ratio(row.cpuUsPerBeat, bare.cpuUsPerBeat);
     row.openP99Ratio = ratio(row.openP99, bare.openP99);
     row.idleP50Ratio = ratio(row.idleP50, bare.idleP50);
+  }
+  if (withCluster) {
+    ratiosToLua(rows, ['acksPerS', 'redisCpuUsPerBeat', 'openP99']);
   }
   return {
     title: 'heartbeat: cost and latency of one unchanged heartbeat (one server process)',
@@ -61,10 +67,12 @@ export async function heartbeatSuite(options, { redis }) {
           ['target', 'server'],
           ['acksPerS', 'acks/s'],
           ['acksRatio', 'vs bare'],
+          ...(withCluster ? [['acksPerSVsLua', 'vs lua']] : []),
           ['cpuUsPerBeat', 'server CPU µs/hb'],
           ['cpuRatio', 'vs bare'],
           ['redisCallsPerBeat', 'Redis calls/hb'],
           ['redisCpuUsPerBeat', 'Redis CPU µs/hb'],
+          ...(withCluster ? [['redisCpuUsPerBeatVsLua', 'vs lua']] : []),
           ['closedErrors', 'errors'],
         ],
         rows,
@@ -76,6 +84,7 @@ export async function heartbeatSuite(options, { redis }) {
           ['openP50', 'p50'],
           ['openP99', 'p99'],
           ['openP99Ratio', 'p99 vs bare'],
+          ...(withCluster ? [['openP99VsLua', 'p99 vs lua']] : []),
           ['openErrors', 'errors'],
           ['idleP50', 'idle p50'],
           ['idleP99', 'idle p99'],
@@ -87,6 +96,7 @@ export async function heartbeatSuite(options, { redis }) {
     notes: [
       'Redis calls count every command Redis ran (those inside scripts included, INFO excluded); Redis CPU is used_cpu_sys + used_cpu_user from INFO cpu.',
       'Server CPU is utime + stime from /proc/<pid>/stat of the server process; the load generator runs on the same machine.',
+      ...(withCluster ? [CLUSTER_NOTE] : []),
     ],
   };
 }

@@ -2,8 +2,9 @@
 // read + revision-CAS write, retrying on REVISION_CONFLICT: attempts per commit, commits/s
 // and lost updates (the final value against the commits acknowledged: must be 0).
 import { performance } from 'node:perf_hooks';
-import { measureOrFail, ratio } from '../lib/report.mjs';
-import { redisDelta, startServers, usesRedis } from '../lib/servers.mjs';
+import { CLUSTER_NOTE } from '../lib/redis-cluster.mjs';
+import { measureOrFail, ratio, ratiosToLua } from '../lib/report.mjs';
+import { redisDelta, redisOf, redisSettings, startServers, usesRedis } from '../lib/servers.mjs';
 import { closeAll, ErrorTally, joinSessions } from '../lib/sessions.mjs';
 
 const KEY = 'counter';
@@ -45,10 +46,11 @@ async function incrementLoop(session, deadline, tally) {
   }
 }
 
-async function measure(target, writers, options, redis) {
+async function measure(target, writers, options, stores) {
+  const redis = redisOf(target, stores);
   const servers = await startServers(target, usesRedis(target) ? 2 : 1, {
     node: options.node,
-    redisUrl: usesRedis(target) ? redis.url : undefined,
+    ...redisSettings(target, stores),
     prefix: `meta-${target}-${Date.now()}`,
   });
   let sessions = [];
@@ -72,6 +74,7 @@ async function measure(target, writers, options, redis) {
       busy: tally.busy,
       errors: tally.errors,
       redisCallsPerCommit: usesRedis(target) ? work.total / Math.max(1, tally.commits) : null,
+      redisCpuUsPerCommit: usesRedis(target) ? work.cpuUs / Math.max(1, tally.commits) : null,
       lostUpdates: tally.commits - final.value,
     };
   } finally {
@@ -80,7 +83,14 @@ async function measure(target, writers, options, redis) {
   }
 }
 
-export async function metadataSuite(options, { redis }) {
+/** Shown when the run has the cluster target: Redis's CPU, against lua on one Redis. */
+const CLUSTER_COLUMNS = [
+  ['redisCpuUsPerCommit', 'Redis CPU µs/commit'],
+  ['redisCpuUsPerCommitVsLua', 'vs lua'],
+];
+
+export async function metadataSuite(options, stores) {
+  const withCluster = options.targets.includes('cluster');
   const rows = [];
   const targets = options.targets.filter((target) => target !== 'bare');
   for (const writers of options.writers) {
@@ -88,12 +98,15 @@ export async function metadataSuite(options, { redis }) {
     for (const target of targets) {
       console.error(`[metadata] ${writers} writers, ${target}`);
       group.push(
-        await measureOrFail({ target, writers }, () => measure(target, writers, options, redis)),
+        await measureOrFail({ target, writers }, () => measure(target, writers, options, stores)),
       );
     }
     const first = group[0] ?? {};
     for (const row of group) {
       row.commitsRatio = ratio(row.commitsPerS, first.commitsPerS);
+    }
+    if (withCluster) {
+      ratiosToLua(group, ['commitsPerS', 'redisCpuUsPerCommit']);
     }
     rows.push(...group);
   }
@@ -108,15 +121,18 @@ export async function metadataSuite(options, { redis }) {
           ['processes', 'processes'],
           ['commitsPerS', 'commits/s'],
           ['commitsRatio', `vs ${targets[0]}`],
+          ...(withCluster && targets[0] !== 'lua' ? [['commitsPerSVsLua', 'vs lua']] : []),
           ['attemptsPerCommit', 'attempts/commit'],
           ['conflicts', 'conflicts'],
           ['busy', 'BUSY'],
           ['redisCallsPerCommit', 'Redis calls/commit'],
+          ...(withCluster ? CLUSTER_COLUMNS : []),
           ['lostUpdates', 'lost updates'],
           ['errors', 'errors'],
         ],
         rows,
       },
     ],
+    notes: withCluster ? [CLUSTER_NOTE] : undefined,
   };
 }
