@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Deadline } from './deadline.js';
 import { AppError } from './errors/app-error.js';
 import { ErrorCode } from './protocol/index.js';
@@ -11,36 +10,15 @@ export const toAppError = (err: unknown): AppError =>
 export const isNoScript = (err: unknown): boolean =>
   err instanceof Error && err.message.includes('NOSCRIPT');
 
-/**
- * Cluster replies that say the key is served elsewhere or is moving (a slot migration, a
- * failover): the command did not run. ioredis follows MOVED and ASK itself, but not for
- * auto-pipelined commands, and never TRYAGAIN (a multi-key script while a slot's keys
- * are half moved).
- */
-const REDIRECT = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|EXECABORT)\b/;
-
-export const isRedirect = (err: unknown): boolean =>
-  err instanceof Error && err.name === 'ReplyError' && REDIRECT.test(err.message);
-
 /** Reloads after a NOSCRIPT that ioredis's own single resend did not cover. */
 const NOSCRIPT_RETRIES = 3;
-/** Pause before sending a redirected command again: a slot's keys move in milliseconds. */
-export const REDIRECT_PAUSE_MS = 20;
-
-/**
- * Runs `work`, again after a reply that says it did not run: NOSCRIPT (ioredis then sends
- * EVAL) or a cluster redirect (after a pause, until the deadline passes).
- */
-async function attempt<T>(work: () => Promise<T>, deadline: Deadline, retries: number): Promise<T> {
+/** Runs `work`, again after a NOSCRIPT (the script did not run; ioredis then sends EVAL). */
+async function attempt<T>(work: () => Promise<T>, retries: number): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (retries > 0 && isNoScript(err)) {
-      return attempt(work, deadline, retries - 1);
-    }
-    if (isRedirect(err) && !deadline.passed) {
-      await sleep(REDIRECT_PAUSE_MS);
-      return attempt(work, deadline, retries);
+      return attempt(work, retries - 1);
     }
     throw err;
   }
@@ -65,7 +43,7 @@ export function withDeadline<T>(
     if (outer.passed) {
       return Promise.reject(toAppError(undefined)); // its caller was answered: start nothing
     }
-    return attempt(() => work(outer), outer, NOSCRIPT_RETRIES).catch((err: unknown) =>
+    return attempt(() => work(outer), NOSCRIPT_RETRIES).catch((err: unknown) =>
       Promise.reject(toAppError(err)),
     );
   }
@@ -75,7 +53,7 @@ export function withDeadline<T>(
       deadline.pass();
       reject(toAppError(undefined));
     }, timeoutMs);
-    attempt(() => work(deadline), deadline, NOSCRIPT_RETRIES).then(
+    attempt(() => work(deadline), NOSCRIPT_RETRIES).then(
       (value) => {
         clearTimeout(timer);
         resolve(value);

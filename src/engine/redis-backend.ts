@@ -16,6 +16,7 @@ import { StorageBackend, type LimiterBudget } from './storage-backend.js';
  */
 export class RedisBackend extends StorageBackend {
   readonly name = 'redis';
+  private server?: Server;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -31,6 +32,7 @@ export class RedisBackend extends StorageBackend {
    * instead of every node relaying every message.
    */
   attachAdapter(server: Server): void {
+    this.server = server;
     const { adapterPub, adapterSub } = this.connections;
     const channels = this.channelPrefix;
     server.adapter(
@@ -50,11 +52,15 @@ export class RedisBackend extends StorageBackend {
    */
   override async subscribed(room: string): Promise<void> {
     const { adapterSub } = this.connections;
-    if (isCluster(adapterSub)) {
-      // UNAVAILABLE when its master does not answer in time: the client joins again.
-      await withDeadline(this.commandTimeoutMs, () =>
-        adapterSub.ssubscribe(`${this.channelPrefix}#/#${room}#`),
-      );
+    if (!isCluster(adapterSub)) {
+      return;
+    }
+    const channel = `${this.channelPrefix}#/#${room}#`;
+    // UNAVAILABLE when its master does not answer in time: the client joins again.
+    await withDeadline(this.commandTimeoutMs, () => adapterSub.ssubscribe(channel));
+    // The room may have emptied meanwhile, its SUNSUBSCRIBE sent before ours: undo ours.
+    if (!this.server?.of('/').adapter.rooms.has(room)) {
+      await withDeadline(this.commandTimeoutMs, () => adapterSub.sunsubscribe(channel));
     }
   }
 

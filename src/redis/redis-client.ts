@@ -1,6 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { isRedirect, REDIRECT_PAUSE_MS } from '../common/storage-deadline.js';
 
 /** The shared command client: one Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES). */
 export type RedisClient = Redis | Cluster;
@@ -18,7 +16,7 @@ export type EachCall = (target: ChainableCommander | RedisClient) => unknown;
 /**
  * Commands for keys in many hash slots, answered each with [error, reply] like a pipeline.
  * On one server they go as one pipeline; a cluster pipeline must stay within one slot, so
- * there each is sent on its own and auto-pipelining groups them per master.
+ * there each is sent on its own (and ioredis follows its redirects).
  */
 export async function sendEach(
   client: RedisClient,
@@ -29,22 +27,27 @@ export async function sendEach(
     calls.forEach((call) => call(pipeline));
     return (await pipeline.exec()) ?? [];
   }
-  return Promise.all(calls.map((call) => sendRedirected(client, call)));
+  return Promise.all(
+    calls.map((call) =>
+      (call(client) as Promise<unknown>).then(
+        (reply): [null, unknown] => [null, reply],
+        (err: Error): [Error, undefined] => [err, undefined],
+      ),
+    ),
+  );
 }
 
-/** Redirects a cluster command may meet before its slot settles (see isRedirect). */
-const MAX_REDIRECTS = 25;
+/** Cluster replies that say the key is served elsewhere or is moving: nothing ran. */
+const REDIRECT = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
 
-/** One command on a cluster, sent again while its replies say it did not run. */
-async function sendRedirected(client: Cluster, call: EachCall): Promise<[Error | null, unknown]> {
-  for (let redirects = 0; ; redirects++) {
-    try {
-      return [null, await call(client)];
-    } catch (err) {
-      if (!isRedirect(err) || redirects >= MAX_REDIRECTS) {
-        return [err as Error, undefined];
-      }
-      await sleep(REDIRECT_PAUSE_MS);
-    }
+/**
+ * A reply of a key that moved or is moving (cluster only), or an EXEC refused because a
+ * queued command met one: safe to try again, nothing was written.
+ */
+export function isRedirect(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') {
+    return false;
   }
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors ?? [];
+  return REDIRECT.test(err.message) || previous.some(isRedirect);
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { AppConfig, RedisTarget } from '../config/app-config.js';
 import { shutdownBudget, within } from '../shutdown/shutdown-budget.js';
-import { isCluster, type RedisClient } from './redis-client.js';
+import type { RedisClient } from './redis-client.js';
 import { TransactionPool } from './transaction-pool.js';
 import { ClusterTransactions, ServerTransactions, type Transactions } from './transactions.js';
 
@@ -71,11 +71,10 @@ export class RedisConnections {
       commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS'),
       name: `avalon-tx:${config.nodeId}`,
     };
-    this.transactions = isCluster(this.command)
-      ? new ClusterTransactions(this.command, pool)
-      : new ServerTransactions(
-          new TransactionPool({ ...pool, url: (target as { url: string }).url }),
-        );
+    this.transactions =
+      'url' in target
+        ? new ServerTransactions(new TransactionPool({ ...pool, url: target.url }))
+        : new ClusterTransactions(this.command as Cluster, pool);
   }
 
   /** Every client is connected and ready. */
@@ -140,11 +139,16 @@ export class RedisConnections {
       }
       return client;
     }
-    const { enableOfflineQueue, enableAutoPipelining, ...nodeOptions } = options;
+    const { enableOfflineQueue, ...nodeOptions } = options;
     const clusterOptions: ClusterOptions = {
-      redisOptions: nodeOptions,
+      redisOptions: { ...nodeOptions, enableAutoPipelining: false },
       enableOfflineQueue,
-      enableAutoPipelining,
+      // Each command on its own: ioredis follows MOVED, ASK and TRYAGAIN for a single
+      // command, but not for an auto-pipelined batch that mixes slots or outcomes.
+      enableAutoPipelining: false,
+      // Never resend a command whose connection closed: its outcome is in doubt and only
+      // its caller may send it again (engine/redis/in-doubt.ts), with the same request id.
+      retryDelayOnFailover: 0,
       clusterRetryStrategy: reconnectDelay,
       // Nodes that drop reconnect (a restarted replica keeps its slots; MOVED covers the rest).
       clusterNodeRetryStrategy: reconnectDelay,
@@ -156,7 +160,12 @@ export class RedisConnections {
       this.logger.warn({ msg: 'redis node error', role, node, err: err.message }),
     );
     if (role === 'command') {
-      cluster.on('+node', (node: Redis) => node.on('close', () => failInFlight(node)));
+      cluster.on('+node', (node: Redis) =>
+        node.on('close', () => {
+          failInFlight(node);
+          cluster.refreshSlotsCache(); // a master that dropped may have been replaced
+        }),
+      );
     }
     return cluster;
   }

@@ -1,5 +1,8 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
+import { AppError } from '../common/errors/app-error.js';
+import { ErrorCode } from '../common/protocol/index.js';
+import { within } from '../shutdown/shutdown-budget.js';
 import { TransactionPool, type TransactionPoolOptions } from './transaction-pool.js';
 import type { TxConnection } from './tx-connection.js';
 
@@ -49,12 +52,16 @@ export class ClusterTransactions implements Transactions {
     private readonly settings: PoolSettings,
   ) {}
 
-  use<T>(key: string, work: (conn: TxConnection) => Promise<T>): Promise<T> {
+  async use<T>(key: string, work: (conn: TxConnection) => Promise<T>): Promise<T> {
     return this.poolOf(key).use(work);
   }
 
-  redirected(): Promise<void> {
-    return new Promise((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+  /** Refreshes the slot map, waiting no longer than one command's deadline for it. */
+  async redirected(): Promise<void> {
+    const refreshed = new Promise<void>((resolve) =>
+      this.cluster.refreshSlotsCache(() => resolve()),
+    );
+    await within(refreshed, this.settings.commandTimeoutMs);
   }
 
   async drain(): Promise<void> {
@@ -67,19 +74,16 @@ export class ClusterTransactions implements Transactions {
 
   /** The pool of the master serving the key's slot, as the cluster client last learnt it. */
   private poolOf(key: string): TransactionPool {
-    // Before the first slot map, any node answers with MOVED, which refreshes it.
-    const node = this.cluster.slots[calculateSlot(key)]?.[0] ?? this.anyNode();
+    const node = this.cluster.slots[calculateSlot(key)]?.[0];
+    if (!node) {
+      // No slot map yet (or the slot is unserved): nowhere to WATCH, nothing written.
+      throw new AppError(ErrorCode.UNAVAILABLE, 'storage unavailable');
+    }
     let pool = this.pools.get(node);
     if (!pool) {
       pool = new TransactionPool({ ...this.settings, url: `redis://${node}` });
       this.pools.set(node, pool);
     }
     return pool;
-  }
-
-  private anyNode(): string {
-    const [first] = this.cluster.nodes('master');
-    const { host = '127.0.0.1', port = 6379 } = first?.options ?? {};
-    return `${host}:${port}`;
   }
 }

@@ -16,6 +16,8 @@ interface Slot {
   readyAt?: number;
   backoff: RestartBackoff;
   restart?: NodeJS.Timeout;
+  /** A worker for this slot is starting (a roll's replacement or a restart). */
+  starting: boolean;
 }
 
 const CONTEXT = 'Primary';
@@ -39,6 +41,7 @@ export class WorkerPool {
     this.slots = Array.from({ length: count }, (_, index) => ({
       index,
       backoff: new RestartBackoff(),
+      starting: false,
     }));
   }
 
@@ -126,6 +129,15 @@ export class WorkerPool {
 
   /** Forks a worker for `slot`, waits until it is ready, then makes it the slot's. */
   private async launch(slot: Slot): Promise<WorkerProcess> {
+    slot.starting = true;
+    try {
+      return await this.forkUntilReady(slot);
+    } finally {
+      slot.starting = false;
+    }
+  }
+
+  private async forkUntilReady(slot: Slot): Promise<WorkerProcess> {
     const worker = WorkerProcess.fork(slot.index);
     this.live.add(worker);
     void worker.exited.then((exit) => this.onExit(slot, worker, exit));
@@ -186,7 +198,8 @@ export class WorkerPool {
     );
     slot.restart = setTimeout(() => {
       slot.restart = undefined;
-      if (this.stopping || slot.current) {
+      // A replacement already on its way (a roll's) takes the slot: never two per slot.
+      if (this.stopping || slot.current || slot.starting) {
         return;
       }
       this.launch(slot).catch((err: unknown) => {

@@ -214,7 +214,7 @@ describe('docker-compose.yml', () => {
         url: 'http://prometheus:9090',
       }),
     ]);
-    expect(services.prometheus.ports).toEqual(['9090:9090']);
+    expect(services.prometheus.ports).toEqual(['127.0.0.1:9090:9090']);
     const provider = readYaml<{ providers: { options: { path: string } }[] }>(
       'config/grafana/provisioning/dashboards/avalon-realtime.yml',
     ).providers[0];

@@ -101,7 +101,12 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
     }
     // readiness passes through; per-process figures stay off the public address
     expect((await fetch(`${nginx.url}/health/ready`)).status).toBe(200);
-    expect((await fetch(`${nginx.url}/metrics`)).status).toBe(404);
+    for (const path of ['/metrics', '/METRICS', '/metrics/', '/Stats']) {
+      expect({ path, status: (await fetch(`${nginx.url}${path}`)).status }).toEqual({
+        path,
+        status: 404,
+      });
+    }
     const listed = await poller2.request<{ members: { connId: string; status: string }[] }>(
       'presence:list',
       { roomId },

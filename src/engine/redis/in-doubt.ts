@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../../redis/redis-client.js';
+import { isCluster, type RedisClient } from '../../redis/redis-client.js';
 import type { Deadline } from '../../common/deadline.js';
 import { AppError } from '../../common/errors/app-error.js';
 
@@ -67,6 +67,10 @@ function readyAgain(redis: RedisClient, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
     if (deadline.passed) {
       reject(new Error('deadline passed while the outcome was in doubt'));
+      return;
+    }
+    if (redis.status === 'ready' && !isCluster(redis)) {
+      resolve();
       return;
     }
     if (redis.status === 'ready') {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error.js';
 import { ErrorCode, type MetadataItem } from '../../common/protocol/index.js';
-import { isRedirect } from '../../common/storage-deadline.js';
+import { isRedirect } from '../../redis/redis-client.js';
 import type { Transactions } from '../../redis/transactions.js';
 import type { TxConnection } from '../../redis/tx-connection.js';
 import type { WriteCommand, WriteOutcome } from '../metadata.engine.js';
