@@ -86,7 +86,10 @@ export class RoomClient {
   joined(times = 1, timeoutMs = 10_000): Promise<void> {
     return this.until(
       () => this.socket.connected && this.joinedHere && this.joins.length >= times,
-      () => `${this.connId}: ${this.joins.length} joins, refused [${this.refusals.join(',')}]`,
+      () =>
+        `${this.connId}: ${this.joins.length} joins, refused [${this.refusals.join(',')}], ` +
+        `disconnects [${this.disconnects.join(',')}], connected ${this.socket.connected}, ` +
+        `active ${this.socket.active}, engine ${this.socket.io.engine?.readyState}`,
       timeoutMs,
     );
   }
@@ -142,9 +145,11 @@ export class RoomClient {
       if (code) {
         this.refusals.push(code);
       }
-      // a stopping process still took the handshake: try again (nginx picks the process)
+      // A stopping process still took the handshake (least_conn saw it emptying): drop
+      // that connection, so the next one is a new handshake that nginx places again.
       if (code === 'SHUTTING_DOWN') {
-        this.later(100);
+        this.socket.io.engine?.close();
+        this.later(200);
       }
     });
     socket.on('presence:event', (event: PresenceEvent) => {
@@ -173,6 +178,13 @@ export class RoomClient {
   }
 
   private heartbeat(): void {
+    // Like any real client: a socket that stopped trying is connected again. After a
+    // failed open socket.io-client retries only when its backoff was reset, so a refusal
+    // that raced the old process's close can leave it closed and idle for good.
+    const idle = !this.socket.connected && this.socket.io.engine?.readyState === 'closed';
+    if (!this.stopped && idle) {
+      this.socket.disconnect().connect();
+    }
     const session = this.joins.at(-1);
     if (this.socket.connected && this.joinedHere && session) {
       const { roomId, connId, epoch } = session;

@@ -17,8 +17,10 @@ const SERVER_ENV = {
   // pong deadline leaves room for a loaded CI machine
   SOCKET_PING_INTERVAL_MS: '1000',
   SOCKET_PING_TIMEOUT_MS: '3000',
-  // outlasts a rolling restart, including nginx's fail_timeout: a moved client resumes
-  PRESENCE_TTL_MS: '15000',
+  // the default TTL: it outlasts a rolling restart, including nginx's fail_timeout (5 s)
+  // and the seconds nginx may answer "no live upstreams" while both processes count as
+  // failed, so a moved client resumes
+  PRESENCE_TTL_MS: '30000',
   PRESENCE_HEARTBEAT_INTERVAL_MS: '1000',
   SHUTDOWN_GRACE_MS: '600',
   SHUTDOWN_RECONNECT_JITTER_MS: '200',
@@ -205,7 +207,8 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       expect((await fetch(`${nginx.url}/health/ready`)).status).toBe(200);
       expect(await exited).toBe(0);
       // every client the stopped process told to go is back (nginx sent it to the other)
-      await Promise.all(roster.map((c) => c.joined(1 + c.notices.length)));
+      // Up to nginx's fail_timeout (5 s) may pass before it tries a failed process again.
+      await Promise.all(roster.map((c) => c.joined(1 + c.notices.length, 25_000)));
       apps[index] = await startApp(stopping.port);
       if (index === 0) {
         await untilNginxSendsTo(apps[index]);
@@ -228,7 +231,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
     expect(listed.ok && listed.data.members.map((m) => [m.connId, m.status]).sort()).toEqual(
       roster.map((c) => [c.connId, 'online']).sort(),
     );
-  }, 40_000);
+  }, 90_000);
 
   /**
    * The operator's step between two restarts: a process that came back gets new clients
