@@ -146,6 +146,10 @@ export class RedisConnections {
       // Each command on its own: ioredis follows MOVED, ASK and TRYAGAIN for a single
       // command, but not for an auto-pipelined batch that mixes slots or outcomes.
       enableAutoPipelining: false,
+      // The ready check (CLUSTER INFO) goes to a node connection that may still be
+      // connecting; without an offline queue it is refused, and the client reconnected in
+      // a loop and never became ready (seen on Node 24). Readiness checks the masters itself.
+      enableReadyCheck: false,
       // Never resend a command whose connection closed: its outcome is in doubt and only
       // its caller may send it again (engine/redis/in-doubt.ts), with the same request id.
       retryDelayOnFailover: 0,
