@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
 import { StorageBackend } from '../engine/storage-backend.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
@@ -21,7 +20,6 @@ export class RealtimeEvents {
 
   constructor(
     private readonly metrics: RealtimeMetrics,
-    private readonly config: AppConfig,
     private readonly storage: StorageBackend,
   ) {}
 
@@ -87,7 +85,7 @@ export class RealtimeEvents {
     event: ProcessEvent,
     ...args: Parameters<InterServerEvents[ProcessEvent]>
   ): void {
-    if (this.config.redisTarget) {
+    if (this.storage.name === 'redis') {
       this.requireServer().serverSideEmit(event, ...args);
     }
   }
