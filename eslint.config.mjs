@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '*.config.js', '*.config.mjs', 'config/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'coverage/**', 'node_modules/**', '*.config.js', '*.config.mjs', 'config/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -3,7 +3,12 @@
 const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The SDK from its source, like the server's own files.
+    '^@avalon-realtime/client$': '<rootDir>/packages/client/src/index.ts',
+    '^@avalon-realtime/client/(wechat|protocol)$': '<rootDir>/packages/client/src/$1',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-after-env.ts'],

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'main.js');
 const NEST = join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** Written after a successful build only, so a build that failed half-way is never current. */
 const STAMP = join(ROOT, 'dist', '.built');
 const INPUTS = [
@@ -17,6 +18,10 @@ const INPUTS = [
   'nest-cli.json',
   'package.json',
   'package-lock.json',
+  // The server imports the wire protocol from the client SDK's build.
+  'packages/client/src',
+  'packages/client/package.json',
+  'packages/client/tsconfig.json',
 ];
 
 function newestInputMs() {
@@ -43,9 +48,11 @@ function isCurrent() {
 function build() {
   // The stamp takes the time the build began: a source saved during the build is newer.
   const began = new Date();
-  const { status } = spawnSync(process.execPath, [NEST, 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (status !== 0) {
-    process.exit(status ?? 1);
+  for (const args of [[TSC, '-p', 'packages/client/tsconfig.json'], [NEST, 'build']]) {
+    const { status } = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+    if (status !== 0) {
+      process.exit(status ?? 1);
+    }
   }
   writeFileSync(STAMP, '');
   utimesSync(STAMP, began, began);

@@ -6,7 +6,7 @@ import {
   type OnGatewayDisconnect,
 } from '@nestjs/websockets';
 import { RequestGateway } from '../common/errors/request-gateway.decorator.js';
-import { ClientEvent } from '../common/protocol/index.js';
+import { ClientEvent } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket/socket-types.js';
 import { RefreshDto } from './auth.dto.js';
 import { AuthService } from './auth.service.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode, type AuthRefreshResult } from '../common/protocol/index.js';
+import { ErrorCode, type AuthRefreshResult } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket/socket-types.js';
 import { JwtService } from './jwt.service.js';
 import { TokenExpiryTracker } from './token-expiry.tracker.js';

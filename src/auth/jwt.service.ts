@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { Env } from '../config/env.schema.js';
 import { AppError } from '../common/errors/app-error.js';
 import { isResourceId } from '../common/ids.js';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 
 const ALGORITHM = 'HS256';
 /** Real tokens are a few hundred bytes; anything far larger is refused before any parsing. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { ErrorCode, ServerEvent } from '../common/protocol/index.js';
+import { ErrorCode, ServerEvent } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket/socket-types.js';
 
 const TICK_MS = 1000;

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from './protocol/index.js';
+import type { JsonObject, JsonValue } from '@avalon-realtime/client/protocol';
 
 /** Keys that would reach an object's prototype if copied naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

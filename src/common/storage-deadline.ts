@@ -1,6 +1,6 @@
 import { Deadline } from './deadline.js';
 import { AppError } from './errors/app-error.js';
-import { ErrorCode } from './protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 
 /** Storage trouble (connection, timeout, unexpected reply) never leaks past an engine. */
 export const toAppError = (err: unknown): AppError =>

@@ -1,7 +1,7 @@
 import { ValidateIf, ValidateBy, buildMessage, type ValidationOptions } from './class-validator.js';
 import { RESOURCE_ID } from './ids.js';
 import { isJsonData, isJsonObject, jsonBytes } from './json.js';
-import { ErrorCode } from './protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 
 const NOT_JSON_DATA = 'must hold only JSON data (finite numbers, no binary)';
 

@@ -4,7 +4,7 @@ import {
   Limits,
   type MetadataItem,
   type RevisionConflictDetails,
-} from '../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import type { WriteCommand } from './metadata.engine.js';
 
 /** A channel as both engines hold it during a write. */

@@ -5,7 +5,7 @@ import type {
   LockSummary,
   MetadataItem,
   MetadataSnapshot,
-} from '../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 
 export type WriteKind = 'set' | 'update' | 'remove';
 

@@ -1,5 +1,5 @@
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 
 /** Why the presence engines refuse a command; the Redis scripts answer with these words. */
 export type PresenceRefusal =

@@ -1,5 +1,5 @@
 import type { Deadline } from '../common/deadline.js';
-import type { JsonObject, Member } from '../common/protocol/index.js';
+import type { JsonObject, Member } from '@avalon-realtime/client/protocol';
 
 /** One change to a connection's state, applied in order by `heartbeat`. */
 export type StateOp = { state: JsonObject } | { statePatch: JsonObject };

@@ -1,6 +1,6 @@
 import { AppError } from '../common/errors/app-error.js';
 import { canonicalJson, jsonBytes, mergePatch } from '../common/json.js';
-import { ErrorCode, Limits, type JsonObject } from '../common/protocol/index.js';
+import { ErrorCode, Limits, type JsonObject } from '@avalon-realtime/client/protocol';
 import type { StateOp } from './presence.engine.js';
 
 /**

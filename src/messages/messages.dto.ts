@@ -1,5 +1,5 @@
 import { IsString, Length } from '../common/class-validator.js';
-import { Limits, type JsonValue } from '../common/protocol/index.js';
+import { Limits, type JsonValue } from '@avalon-realtime/client/protocol';
 import { IsJsonValue, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
 
 export class RoomMessageDto {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode, ServerEvent } from '../common/protocol/index.js';
+import { ErrorCode, ServerEvent } from '@avalon-realtime/client/protocol';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 import type { AppSocket } from '../socket/socket-types.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode, type ChannelRef } from '../common/protocol/index.js';
+import { ErrorCode, type ChannelRef } from '@avalon-realtime/client/protocol';
 import { PresenceEngine } from '../engine/presence.engine.js';
 
 /**

@@ -1,5 +1,5 @@
 import { IsIn } from '../common/class-validator.js';
-import type { ChannelRef, ChannelType } from '../common/protocol/index.js';
+import type { ChannelRef, ChannelType } from '@avalon-realtime/client/protocol';
 import { IsResourceId } from '../common/validation.js';
 
 /** `{ channelType, channelName }`: a room channel is named by its roomId, a user channel by its userId. */

@@ -1,5 +1,5 @@
 import { IsInt, Max, Min } from '../common/class-validator.js';
-import { Limits } from '../common/protocol/index.js';
+import { Limits } from '@avalon-realtime/client/protocol';
 import { IsResourceId } from '../common/validation.js';
 import { ChannelDto } from './channel.dto.js';
 

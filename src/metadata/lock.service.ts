@@ -7,7 +7,7 @@ import {
   type LockEventType,
   type LockGrant,
   type LockSummary,
-} from '../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../config/app-config.js';
 import { MetadataEngine, type ChannelLock } from '../engine/metadata.engine.js';
 import { PresenceEngine } from '../engine/presence.engine.js';

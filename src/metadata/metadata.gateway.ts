@@ -1,6 +1,6 @@
 import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import { RequestGateway } from '../common/errors/request-gateway.decorator.js';
-import { ClientEvent } from '../common/protocol/index.js';
+import { ClientEvent } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket/socket-types.js';
 import { ChannelDto } from './channel.dto.js';
 import { MetadataRemoveDto, MetadataWriteDto } from './metadata.dto.js';

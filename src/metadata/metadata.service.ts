@@ -6,7 +6,7 @@ import {
   type ChannelRef,
   type MetadataSnapshot,
   type MetadataWriteResult,
-} from '../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../config/app-config.js';
 import { MetadataEngine, type WriteKind } from '../engine/metadata.engine.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';

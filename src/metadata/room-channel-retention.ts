@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ChannelRef } from '../common/protocol/index.js';
+import type { ChannelRef } from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../config/app-config.js';
 import { MetadataEngine } from '../engine/metadata.engine.js';
 import { PresenceEngine } from '../engine/presence.engine.js';

@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import type { RealtimeMetrics } from './realtime.metrics.js';
 
 type CounterChild = ReturnType<Counter<'event' | 'outcome'>['labels']>;

@@ -1,6 +1,6 @@
 import { IsInt, Max, Min } from '../common/class-validator.js';
-import type { JsonObject } from '../common/protocol/index.js';
-import { Limits } from '../common/protocol/index.js';
+import type { JsonObject } from '@avalon-realtime/client/protocol';
+import { Limits } from '@avalon-realtime/client/protocol';
 import { IsJsonObject, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
 
 export class JoinDto {

@@ -5,7 +5,7 @@ import {
   type OnGatewayConnection,
 } from '@nestjs/websockets';
 import { RequestGateway } from '../common/errors/request-gateway.decorator.js';
-import { ClientEvent } from '../common/protocol/index.js';
+import { ClientEvent } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket/socket-types.js';
 import { HeartbeatDto, JoinDto, LeaveDto, ListDto, UserDto } from './presence.dto.js';
 import { PresenceService } from './presence.service.js';

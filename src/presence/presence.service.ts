@@ -10,7 +10,7 @@ import {
   type ListResult,
   type Member,
   type UserResult,
-} from '../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../config/app-config.js';
 import { LockService } from '../metadata/lock.service.js';
 import { RoomChannelRetention } from '../metadata/room-channel-retention.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';

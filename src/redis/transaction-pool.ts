@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createPool, type Pool } from 'generic-pool';
 import { Redis } from 'ioredis';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import { TxConnection } from './tx-connection.js';
 
 export interface TransactionPoolOptions {

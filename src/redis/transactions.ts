@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { AppError } from '../common/errors/app-error.js';
-import { ErrorCode } from '../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import { within } from '../shutdown/shutdown-budget.js';
 import { TransactionPool, type TransactionPoolOptions } from './transaction-pool.js';
 import type { TxConnection } from './tx-connection.js';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { setImmediate as yieldToLoop, setTimeout as wait } from 'node:timers/promises';
-import { ServerEvent } from '../common/protocol/index.js';
+import { ServerEvent } from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../config/app-config.js';
 import { HeartbeatSender } from '../presence/heartbeat-sender.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Event } from 'socket.io';
-import { ErrorCode, ServerEvent, fail } from '../common/protocol/index.js';
+import { ErrorCode, ServerEvent } from '@avalon-realtime/client/protocol';
+import { fail } from '../common/ack.js';
 import type { RealtimeMetrics } from '../metrics/realtime.metrics.js';
 import type { Limiters } from '../rate-limit/limiters.js';
 import type { RequestDispatcher } from './request-dispatcher.js';

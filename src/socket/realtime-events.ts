@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StorageBackend } from '../engine/storage-backend.js';
 import { RealtimeMetrics } from '../metrics/realtime.metrics.js';
-import type { ChannelRef, ServerToClientEvents } from '../common/protocol/index.js';
+import type { ChannelRef, ServerToClientEvents } from '@avalon-realtime/client/protocol';
 import { roomChannel, userMetaChannel } from './channels.js';
 import type { AppServer, AppSocket, InterServerEvents } from './socket-types.js';
 

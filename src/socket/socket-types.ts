@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../common/protocol/index.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '@avalon-realtime/client/protocol';
 
 /** A presence connection this socket joined, and the session (epoch) it holds. */
 export interface JoinedConn {

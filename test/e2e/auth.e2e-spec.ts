@@ -1,4 +1,4 @@
-import type { PresenceEvent, ServerErrorNotice } from '../../src/common/protocol/index.js';
+import type { PresenceEvent, ServerErrorNotice } from '@avalon-realtime/client/protocol';
 import { AppProcess } from '../support/app.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import {

@@ -1,4 +1,4 @@
-import type { JoinResult, ListResult, ServerErrorNotice } from '../../src/common/protocol/index.js';
+import type { JoinResult, ListResult, ServerErrorNotice } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAll,

@@ -1,4 +1,4 @@
-import type { PresenceEvent } from '../../src/common/protocol/index.js';
+import type { PresenceEvent } from '@avalon-realtime/client/protocol';
 import { FAST_PRESENCE, type AppProcess } from '../support/app.js';
 import {
   closeAll,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import type { ServerShutdownNotice } from '../../src/common/protocol/index.js';
+import type { ServerShutdownNotice } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Ack } from '../../src/common/protocol/index.js';
-import { CLIENT_EVENTS } from '../../src/common/protocol/index.js';
+import type { Ack } from '@avalon-realtime/client/protocol';
+import { CLIENT_EVENTS } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

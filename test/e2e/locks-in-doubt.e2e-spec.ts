@@ -1,4 +1,4 @@
-import type { LockEvent } from '../../src/common/protocol/index.js';
+import type { LockEvent } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { nextEvent, record, request, untilRecorded } from '../support/client.js';
 import { adminClient, parseClientList, pollUntil } from '../support/fault.js';

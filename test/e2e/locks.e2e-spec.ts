@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LockEvent, PresenceEvent } from '../../src/common/protocol/index.js';
+import type { LockEvent, PresenceEvent } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

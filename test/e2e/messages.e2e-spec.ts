@@ -1,4 +1,4 @@
-import type { RoomMessage } from '../../src/common/protocol/index.js';
+import type { RoomMessage } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { record, request, requestOk, untilRecorded } from '../support/client.js';
 import { errorOf, okData } from './metadata-helpers.js';

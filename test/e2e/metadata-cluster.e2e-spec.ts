@@ -6,7 +6,7 @@ import type {
   MetadataSnapshot,
   MetadataWriteResult,
   RoomMessage,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAll,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LockEvent, MetadataEvent, RoomMessage } from '../../src/common/protocol/index.js';
+import type { LockEvent, MetadataEvent, RoomMessage } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { nextEvent, record, request, requestOk, untilRecorded } from '../support/client.js';
 import { pollUntil } from '../support/fault.js';

@@ -5,7 +5,7 @@ import type {
   LockGrant,
   MetadataSnapshot,
   MetadataWriteResult,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { request, requestOk, type TestSocket } from '../support/client.js';
 
 export const roomCh = (roomId: string): ChannelRef => ({

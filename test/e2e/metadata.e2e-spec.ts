@@ -1,4 +1,4 @@
-import type { MetadataEvent } from '../../src/common/protocol/index.js';
+import type { MetadataEvent } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { nextEvent, record, request, requestOk, untilRecorded } from '../support/client.js';
 import {

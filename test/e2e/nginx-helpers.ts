@@ -6,7 +6,7 @@ import type {
   PresenceEvent,
   RoomMessage,
   ServerShutdownNotice,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import type { AppProcess } from '../support/app.js';
 import { getJson } from '../support/ops.js';
 import { tokenFor } from '../support/tokens.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
-import type { ListResult, PresenceEvent } from '../../src/common/protocol/index.js';
-import { CLIENT_EVENTS } from '../../src/common/protocol/index.js';
+import type { ListResult, PresenceEvent } from '@avalon-realtime/client/protocol';
+import { CLIENT_EVENTS } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

@@ -1,4 +1,4 @@
-import type { ListResult } from '../../src/common/protocol/index.js';
+import type { ListResult } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

@@ -1,4 +1,4 @@
-import type { PresenceEvent } from '../../src/common/protocol/index.js';
+import type { PresenceEvent } from '@avalon-realtime/client/protocol';
 import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import type { Ack, PresenceEvent, ServerShutdownNotice } from '../../src/common/protocol/index.js';
+import type { Ack, PresenceEvent, ServerShutdownNotice } from '@avalon-realtime/client/protocol';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAndWait,

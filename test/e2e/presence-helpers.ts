@@ -3,7 +3,7 @@ import type {
   JoinResult,
   ListResult,
   PresenceEvent,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { nextEvent, request, requestOk, type TestSocket } from '../support/client.js';
 
 export const join = (socket: TestSocket, payload: Record<string, unknown>) =>

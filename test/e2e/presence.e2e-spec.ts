@@ -1,4 +1,4 @@
-import type { Member, PresenceEvent, UserResult } from '../../src/common/protocol/index.js';
+import type { Member, PresenceEvent, UserResult } from '@avalon-realtime/client/protocol';
 import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAll,

@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import type { LockGrant, PresenceEvent, RoomMessage } from '../../src/common/protocol/index.js';
+import type { LockGrant, PresenceEvent, RoomMessage } from '@avalon-realtime/client/protocol';
 import { AppProcess, FAST_PRESENCE, NO_RATE_LIMITS } from '../support/app.js';
 import {
   closeAll,

@@ -4,7 +4,7 @@ import type {
   MetadataEvent,
   PresenceEvent,
   RoomMessage,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { nextEvent, record, requestOk, type TestSocket } from '../support/client.js';
 import { acquire, okData, roomCh, setMeta } from './metadata-helpers.js';
 import { heartbeat } from './presence-helpers.js';

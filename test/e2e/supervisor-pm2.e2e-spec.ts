@@ -10,7 +10,7 @@ import type {
   JoinResult,
   PresenceEvent,
   ServerShutdownNotice,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { getJson } from '../support/ops.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { freePort, RedisServer } from '../support/redis-server.js';

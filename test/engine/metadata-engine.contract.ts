@@ -1,5 +1,5 @@
 import { AppError } from '../../src/common/errors/app-error.js';
-import type { ChannelRef, ItemWrite, LockSummary } from '../../src/common/protocol/index.js';
+import type { ChannelRef, ItemWrite, LockSummary } from '@avalon-realtime/client/protocol';
 import type {
   ChannelLock,
   MetadataEngine,

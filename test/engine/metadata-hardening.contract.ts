@@ -1,4 +1,4 @@
-import type { ChannelRef } from '../../src/common/protocol/index.js';
+import type { ChannelRef } from '@avalon-realtime/client/protocol';
 import type { MetadataEngine } from '../../src/engine/metadata.engine.js';
 import {
   errorOf,

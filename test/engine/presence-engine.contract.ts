@@ -1,5 +1,5 @@
 import { AppError } from '../../src/common/errors/app-error.js';
-import type { JsonObject, Member } from '../../src/common/protocol/index.js';
+import type { JsonObject, Member } from '@avalon-realtime/client/protocol';
 import type {
   HeartbeatCommand,
   HeartbeatOutcome,

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppError } from '../../src/common/errors/app-error.js';
-import { ErrorCode } from '../../src/common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import { TransactionPool, type TransactionPoolOptions } from '../../src/redis/transaction-pool.js';
 import { freePort, RedisServer, uniquePrefix } from '../support/redis-server.js';
 

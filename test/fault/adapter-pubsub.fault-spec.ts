@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JoinResult, PresenceEvent } from '../../src/common/protocol/index.js';
+import type { JoinResult, PresenceEvent } from '@avalon-realtime/client/protocol';
 import type { AppProcess } from '../support/app.js';
 import { closeAll, connect, nextEvent, type TestSocket } from '../support/client.js';
 import {

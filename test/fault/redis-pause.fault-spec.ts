@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PresenceEvent } from '../../src/common/protocol/index.js';
+import type { PresenceEvent } from '@avalon-realtime/client/protocol';
 import type { AppProcess } from '../support/app.js';
 import { closeAll, connect, record, untilRecorded, type TestSocket } from '../support/client.js';
 import {

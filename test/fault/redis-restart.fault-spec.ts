@@ -1,4 +1,4 @@
-import type { LockGrant, PresenceEvent } from '../../src/common/protocol/index.js';
+import type { LockGrant, PresenceEvent } from '@avalon-realtime/client/protocol';
 import type { AppProcess } from '../support/app.js';
 import {
   closeAll,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JoinResult } from '../../src/common/protocol/index.js';
+import type { JoinResult } from '@avalon-realtime/client/protocol';
 import type { AppProcess } from '../support/app.js';
 import { closeAll, connect, type TestSocket } from '../support/client.js';
 import {

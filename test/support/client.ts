@@ -3,7 +3,7 @@ import type {
   Ack,
   ClientToServerEvents,
   ServerToClientEvents,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { tokenFor } from './tokens.js';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

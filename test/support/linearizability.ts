@@ -4,7 +4,7 @@ import type {
   ChannelRef,
   MetadataSnapshot,
   MetadataWriteResult,
-} from '../../src/common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import { request, type TestSocket } from './client.js';
 
 /**

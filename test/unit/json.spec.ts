@@ -6,7 +6,7 @@ import {
   jsonDepth,
   mergePatch,
 } from '../../src/common/json.js';
-import type { JsonValue } from '../../src/common/protocol/index.js';
+import type { JsonValue } from '@avalon-realtime/client/protocol';
 
 describe('JSON merge patch (RFC 7386)', () => {
   // The test cases of RFC 7386, appendix A.

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Redis } from 'ioredis';
-import type { ChannelRef } from '../../src/common/protocol/index.js';
+import type { ChannelRef } from '@avalon-realtime/client/protocol';
 import { AppConfig } from '../../src/config/app-config.js';
 import type { Env } from '../../src/config/env.schema.js';
 import { MemoryMetadataEngine } from '../../src/engine/memory/memory-metadata.engine.js';

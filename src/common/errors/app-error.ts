@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from '../protocol/index.js';
+import type { ErrorBody, ErrorCode } from '@avalon-realtime/client/protocol';
 
 /** The one error type a handler throws; the WS exception filter turns it into an ack. */
 export class AppError extends Error {

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from '../class-validator.js';
 import { findForbiddenKey, isJsonObject, jsonDepth, MAX_JSON_DEPTH } from '../json.js';
-import { ErrorCode } from '../protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import { AppError } from './app-error.js';
 import { compileDto } from './compiled-dto.js';
 

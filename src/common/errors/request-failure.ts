@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ErrorCode, type ErrorBody } from '../protocol/index.js';
+import { ErrorCode, type ErrorBody } from '@avalon-realtime/client/protocol';
 import { AppError } from './app-error.js';
 
 const logger = new Logger('RequestFailure');

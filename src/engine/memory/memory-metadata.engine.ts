@@ -5,7 +5,7 @@ import {
   type ChannelRef,
   type LockSummary,
   type MetadataSnapshot,
-} from '../../common/protocol/index.js';
+} from '@avalon-realtime/client/protocol';
 import {
   MetadataEngine,
   type AcquireOutcome,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Member } from '../../common/protocol/index.js';
+import type { Member } from '@avalon-realtime/client/protocol';
 import {
   PresenceEngine,
   byConnId,

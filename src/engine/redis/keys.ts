@@ -1,4 +1,4 @@
-import type { ChannelRef } from '../../common/protocol/index.js';
+import type { ChannelRef } from '@avalon-realtime/client/protocol';
 
 /**
  * Every Redis key of the Redis engines is built here and nowhere else. Per-room keys

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/redis-client.js';
-import type { ChannelRef } from '../../common/protocol/index.js';
+import type { ChannelRef } from '@avalon-realtime/client/protocol';
 import type { ChannelLock } from '../metadata.engine.js';
 import { untilDefinite, newRequestId } from './in-doubt.js';
 import { channelDoneKey, channelKeys, lockExpiryKey, parseLockExpiryMember } from './keys.js';

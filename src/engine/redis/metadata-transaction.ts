@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode, type MetadataItem } from '../../common/protocol/index.js';
+import { ErrorCode, type MetadataItem } from '@avalon-realtime/client/protocol';
 import { isRedirect } from '../../redis/redis-client.js';
 import type { Transactions } from '../../redis/transactions.js';
 import type { TxConnection } from '../../redis/tx-connection.js';

@@ -1,5 +1,5 @@
 import type { AppError } from '../../common/errors/app-error.js';
-import type { JsonObject, Member } from '../../common/protocol/index.js';
+import type { JsonObject, Member } from '@avalon-realtime/client/protocol';
 import type { HeartbeatCommand, HeartbeatOutcome } from '../presence.engine.js';
 import { isPresenceRefusal, presenceRefusal } from '../presence-refusals.js';
 import { presenceKeyList } from './keys.js';

@@ -1,6 +1,6 @@
 import { sendEach, type RedisClient } from '../../redis/redis-client.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
+import { ErrorCode, type JsonObject, type Member } from '@avalon-realtime/client/protocol';
 import type { Deadline } from '../../common/deadline.js';
 import { isNoScript, toAppError } from '../../common/storage-deadline.js';
 import type { HeartbeatCommand, HeartbeatOutcome } from '../presence.engine.js';

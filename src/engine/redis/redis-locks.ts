@@ -1,8 +1,8 @@
 import type { RedisClient } from '../../redis/redis-client.js';
-import type { ChannelRef, LockSummary } from '../../common/protocol/index.js';
+import type { ChannelRef, LockSummary } from '@avalon-realtime/client/protocol';
 import type { AcquireOutcome } from '../metadata.engine.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode } from '../../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import type { Deadline } from '../../common/deadline.js';
 import { newRequestId, untilDefinite } from './in-doubt.js';
 import { channelDoneKey, channelKeys, lockExpiryKey, lockExpiryMember } from './keys.js';

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/redis-client.js';
-import type { ChannelRef, LockSummary, MetadataSnapshot } from '../../common/protocol/index.js';
+import type { ChannelRef, LockSummary, MetadataSnapshot } from '@avalon-realtime/client/protocol';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import type { Transactions } from '../../redis/transactions.js';
 import {

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/redis-client.js';
-import type { Member } from '../../common/protocol/index.js';
+import type { Member } from '@avalon-realtime/client/protocol';
 import { ScriptRegistry } from '../../redis/script-registry.js';
 import {
   PresenceEngine,

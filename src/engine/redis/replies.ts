@@ -1,5 +1,5 @@
 import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode, type JsonObject, type Member } from '../../common/protocol/index.js';
+import { ErrorCode, type JsonObject, type Member } from '@avalon-realtime/client/protocol';
 import { isPresenceRefusal, presenceRefusal } from '../presence-refusals.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../common/json.js';
-import type { JsonObject } from '../../common/protocol/index.js';
+import type { JsonObject } from '@avalon-realtime/client/protocol';
 
 /** A state with the hash of its canonical JSON, the compare-and-set token of heartbeats. */
 export interface HashedState {

@@ -2,7 +2,7 @@ import type { JwtService } from '../../auth/jwt.service.js';
 import type { RealtimeMetrics } from '../../metrics/realtime.metrics.js';
 import type { Limiters } from '../../rate-limit/limiters.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { ErrorCode } from '../../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import type { AppSocket } from '../socket-types.js';
 import { handshakeError } from './handshake-error.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import type { RealtimeMetrics } from '../../metrics/realtime.metrics.js';
 import type { ConnectionCapacity } from '../../rate-limit/connection-capacity.js';
 import type { AppSocket } from '../socket-types.js';

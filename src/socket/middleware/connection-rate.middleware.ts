@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../common/protocol/index.js';
+import { ErrorCode } from '@avalon-realtime/client/protocol';
 import type { RealtimeMetrics } from '../../metrics/realtime.metrics.js';
 import { clientIp } from '../../rate-limit/client-ip.js';
 import type { Limiters } from '../../rate-limit/limiters.js';

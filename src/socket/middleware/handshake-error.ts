@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ErrorCode } from '../../common/protocol/index.js';
+import type { ErrorCode } from '@avalon-realtime/client/protocol';
 
 const logger = new Logger('Handshake');
 

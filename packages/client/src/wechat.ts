@@ -1,0 +1,2 @@
+// WeChat mini-game transport: filled in by the WeChat adapter work.
+export {};
