@@ -1,6 +1,6 @@
 import type { Member, RoomMessage } from '@avalon-realtime/client';
 import { AppProcess, FAST_PRESENCE } from '../support/app.js';
-import { Clients, dropTransport, nextOf, recordOf } from './sdk-helpers.js';
+import { Clients, dropTransport, nextOf, recordOf, until } from './sdk-helpers.js';
 
 /** The SDK's presence channels against a real server (memory engine, short TTLs). */
 describe('SDK presence channels', () => {
@@ -112,6 +112,64 @@ describe('SDK presence channels', () => {
     expect(player.epoch).toBeGreaterThan(epoch);
     expect(statuses).toEqual(['reconnecting', 'connected']);
     expect(player.members.get(connId!)?.status).toBe('online');
+  });
+
+  it('runs onReconnect hooks after rooms resumed and before requests queued during the outage', async () => {
+    const { roomId, observer, player, playerClient } = await twoInRoom();
+    const order: string[] = [];
+    const pushes: string[] = [];
+    const unlisten = playerClient.listen('room:message', (m) => pushes.push(m.type));
+    const removeHook = playerClient.onReconnect(async () => {
+      order.push(`hook: ${player.members.get(player.connId!)?.status}`);
+      // A hook's own requests go out at once (they would wait for the hook otherwise).
+      await playerClient.request('room:message', { roomId, type: 'from-hook', data: {} });
+      order.push('hook done');
+    });
+    const online = nextOf<[Member]>(observer, 'update', (m) => m.status === 'online');
+    dropTransport(playerClient);
+    await nextOf(playerClient, 'status', (status) => status === 'reconnecting');
+    const queued = playerClient
+      .request('presence:list', { roomId })
+      .then(() => order.push('queued request'));
+    await online;
+    await queued;
+    expect(order).toEqual(['hook: online', 'hook done', 'queued request']);
+
+    await observer.send('ping', {});
+    await until(() => pushes.includes('ping'), 3000, 'ping pushed to the listener');
+    unlisten();
+    removeHook();
+    const listeners = playerClient.openResources();
+    expect(listeners.hooks).toBe(0);
+    const second = nextOf(player, 'message', (m: RoomMessage) => m.type === 'ping-2');
+    await observer.send('ping-2', {});
+    await second;
+    expect(pushes).toEqual(['ping']);
+  });
+
+  it('resume() after a pause reconnects at once instead of waiting out the backoff', async () => {
+    const roomId = nextRoom();
+    const observerClient = await clients.connected(app.url, 'observer');
+    const observer = observerClient.presence(roomId);
+    await observer.join();
+    // socket.io-client would wait 10 s before its first reconnect attempt.
+    const sleepy = await clients.connected(app.url, 'sleepy', {
+      reconnect: { minDelayMs: 10_000, maxDelayMs: 10_000 },
+    });
+    const room = sleepy.presence(roomId, { connId: 'sleepy-1' });
+    const seen = nextOf<[Member]>(observer, 'join', (m) => m.connId === 'sleepy-1');
+    await room.join();
+    await seen;
+    sleepy.pause(); // WeChat onHide: the transport then drops by itself
+    const away = nextOf<[Member]>(observer, 'update', (m) => m.status === 'away');
+    dropTransport(sleepy);
+    await away;
+    const online = nextOf<[Member]>(observer, 'update', (m) => m.status === 'online', 3000);
+    sleepy.resume();
+    await nextOf(sleepy, 'reconnect', undefined, 3000);
+    await online;
+    expect(room.connId).toBe('sleepy-1');
+    expect(sleepy.status).toBe('connected');
   });
 
   it('closes a channel with reason stale when another client resumes its connId', async () => {

@@ -266,14 +266,17 @@ export class RealtimeClient
    * seconds). A fixed string token cannot be refreshed: resolves with its exp, sends nothing.
    */
   async refreshToken(): Promise<number | undefined> {
-    const expS = this.tokenExpMs !== undefined ? this.tokenExpMs / 1000 : undefined;
+    const previousMs = this.tokenExpMs;
     if (typeof this.options.token === 'string' || this.finished) {
-      return expS;
+      return previousMs !== undefined ? previousMs / 1000 : undefined;
     }
     const token = await this.freshToken();
     const { exp } = await this.request('auth:refresh', { token });
     this.tokenExpMs = exp * 1000;
-    this.scheduleRefresh();
+    // A provider that hands back a cached token moves nothing: try again later, not at once.
+    this.scheduleRefresh(
+      previousMs !== undefined && this.tokenExpMs <= previousMs ? this.backoff.maxDelayMs : 0,
+    );
     this.emit('refresh', exp);
     return exp;
   }
@@ -536,19 +539,28 @@ export class RealtimeClient
     }, delayMs);
   }
 
-  /** Refreshes a margin before exp: 30 s or a tenth of the token's lifetime, the smaller. */
-  private scheduleRefresh(): void {
+  /**
+   * Refreshes a margin before exp: 30 s or a tenth of the token's lifetime, the smaller;
+   * not sooner than `notBeforeMs`. A failed refresh is tried again (the server ends the
+   * socket at exp; the reconnect then takes a fresh token anyway).
+   */
+  private scheduleRefresh(notBeforeMs = 0): void {
     this.timers.clear(this.refreshTimer);
     const expMs = this.tokenExpMs;
     if (typeof this.options.token === 'string' || expMs === undefined || this.isPaused) {
       return;
     }
-    const margin = Math.min(REFRESH_MARGIN_MS, this.tokenLifetimeMs / 10);
+    const margin = Math.max(0, Math.min(REFRESH_MARGIN_MS, this.tokenLifetimeMs / 10));
     this.refreshTimer = this.timers.set(
       () => {
-        this.refreshToken().catch((error: unknown) => this.emitError(error));
+        this.refreshToken().catch((error: unknown) => {
+          this.emitError(error);
+          if (!this.finished && this.socket.connected) {
+            this.scheduleRefresh(this.backoff.maxDelayMs);
+          }
+        });
       },
-      Math.max(0, expMs - margin - Date.now()),
+      Math.max(notBeforeMs, expMs - margin - Date.now()),
     );
   }
 
