@@ -6,9 +6,8 @@ import { Clients, nextOf, recordOf, TcpProxy } from './sdk-helpers.js';
 
 /** The SDK's RealtimeClient against real server processes. */
 describe('SDK RealtimeClient', () => {
+  /** No clock leeway (a token is refused the second its exp passes); 5 requests a second. */
   let app: AppProcess;
-  /** RATE_EVENTS_PER_SECOND=5. */
-  let slow: AppProcess;
   /** Two processes on one Redis, the client reaching the first through a TCP proxy. */
   let redis: RedisServer;
   let first: AppProcess;
@@ -23,10 +22,15 @@ describe('SDK RealtimeClient', () => {
       prefix: uniquePrefix(),
       env: { SHUTDOWN_GRACE_MS: '300', SHUTDOWN_RECONNECT_JITTER_MS: '300' },
     };
-    [app, slow, first, second] = await Promise.all([
-      // No clock leeway: a token is refused the second its exp passes.
-      AppProcess.start({ env: { ...FAST_PRESENCE, AUTH_CLOCK_TOLERANCE_S: '0' } }),
-      AppProcess.start({ env: { RATE_EVENTS_PER_SECOND: '5' } }),
+    [app, first, second] = await Promise.all([
+      AppProcess.start({
+        env: {
+          ...FAST_PRESENCE,
+          AUTH_CLOCK_TOLERANCE_S: '0',
+          RATE_EVENTS_PER_SECOND: '5',
+          SHUTDOWN_GRACE_MS: '200',
+        },
+      }),
       AppProcess.start(onRedis),
       AppProcess.start(onRedis),
     ]);
@@ -35,7 +39,7 @@ describe('SDK RealtimeClient', () => {
   afterEach(() => clients.closeAll());
   afterAll(async () => {
     await proxy?.stop();
-    await Promise.all([app, slow, first, second].map((process) => process?.kill()));
+    await Promise.all([app, first, second].map((process) => process?.kill()));
     await redis?.stop();
   });
 
@@ -149,7 +153,7 @@ describe('SDK RealtimeClient', () => {
     await expect(idle.connect()).rejects.toBeInstanceOf(RealtimeError);
   });
 
-  describe('against a server with a low request rate', () => {
+  describe('at 5 requests a second per socket', () => {
     const burst = (client: RealtimeClient, retries?: number) =>
       Promise.allSettled(
         Array.from({ length: 14 }, () =>
@@ -158,12 +162,12 @@ describe('SDK RealtimeClient', () => {
       );
 
     it('retries RATE_LIMITED with backoff until the requests pass', async () => {
-      const noRetry = await clients.connected(slow.url, 'fay');
+      const noRetry = await clients.connected(app.url, 'fay');
       const refused = (await burst(noRetry, 0)).filter((r) => r.status === 'rejected');
       expect(refused.length).toBeGreaterThan(0);
       expect(refused[0].reason).toMatchObject({ code: 'RATE_LIMITED' });
 
-      const patient = await clients.connected(slow.url, 'fay', { retries: 10 });
+      const patient = await clients.connected(app.url, 'fay', { retries: 10 });
       const results = await burst(patient);
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     });

@@ -10,7 +10,7 @@ describe('SDK presence channels', () => {
   const nextRoom = () => `sdk-room-${++room}`;
 
   beforeAll(async () => {
-    app = await AppProcess.start({ env: FAST_PRESENCE });
+    app = await AppProcess.start({ env: { ...FAST_PRESENCE, SHUTDOWN_GRACE_MS: '200' } });
   });
   afterEach(() => clients.closeAll());
   afterAll(() => app.kill());
