@@ -69,7 +69,7 @@ export function nextOf<T extends unknown[] = unknown[]>(
 /** Records every `event` of an SDK emitter (its first argument). */
 export function recordOf<T>(emitter: Listenable, event: string): T[] {
   const seen: T[] = [];
-  emitter.on(event, ((value: T) => seen.push(value)));
+  emitter.on(event, (value: T) => seen.push(value));
   return seen;
 }
 
