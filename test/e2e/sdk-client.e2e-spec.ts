@@ -137,6 +137,44 @@ describe('SDK RealtimeClient', () => {
     expect(bad).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('roomId') });
   });
 
+  it('after a timeout (UNAVAILABLE) asks readBeforeRetry: stop with what it read, or send again', async () => {
+    const client = await clients.connected(app.url, 'gil');
+    const inDoubt = { timeoutMs: 300, retries: 1 };
+    app.child.kill('SIGSTOP'); // the join goes out and gets no answer in time
+    const read = await client.request(
+      'presence:join',
+      { roomId: 'doubt', connId: 'gil-1' },
+      {
+        ...inDoubt,
+        readBeforeRetry: async () => {
+          app.child.kill('SIGCONT');
+          const { members } = await client.request('presence:list', { roomId: 'doubt' });
+          return members.length === 1 ? { readBack: members[0].connId } : undefined;
+        },
+      },
+    );
+    expect(read).toEqual({ readBack: 'gil-1' }); // the first join was applied after all
+
+    app.child.kill('SIGSTOP');
+    const resent = await client.request(
+      'presence:join',
+      { roomId: 'doubt', connId: 'gil-1' },
+      {
+        ...inDoubt,
+        readBeforeRetry: () => Promise.resolve(app.child.kill('SIGCONT') && undefined),
+      },
+    );
+    expect(resent).toMatchObject({ connId: 'gil-1', resumed: true });
+
+    app.child.kill('SIGSTOP');
+    const thrown = client.request('presence:list', { roomId: 'doubt' }, { timeoutMs: 300 });
+    await expect(thrown).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('no answer within 300 ms'),
+    });
+    app.child.kill('SIGCONT');
+  });
+
   it('waits for a connection within the timeout, and refuses requests after close()', async () => {
     const idle = clients.make(app.url, 'emil', { requestTimeoutMs: 300 });
     await expect(idle.request('presence:list', { roomId: 'r' })).rejects.toMatchObject({

@@ -52,6 +52,27 @@ describe('SDK presence channels', () => {
     expect(playerClient.openResources().rooms).toBe(0);
   });
 
+  it('keeps one channel per room: the same one again, another connId refused', async () => {
+    const client = await clients.connected(app.url, 'solo');
+    const roomId = nextRoom();
+    const channel = client.presence(roomId, { connId: 'solo-1' });
+    expect(client.presence(roomId)).toBe(channel);
+    expect(client.presence(roomId, { connId: 'solo-1' })).toBe(channel);
+    const refused = (() => {
+      try {
+        client.presence(roomId, { connId: 'solo-2' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toMatchObject({ code: 'BAD_REQUEST' });
+    await channel.join();
+    await channel.leave();
+    const again = client.presence(roomId, { connId: 'solo-2' });
+    expect(again).not.toBe(channel);
+    await expect(again.join()).resolves.toMatchObject({ connId: 'solo-2', resumed: false });
+  });
+
   it('coalesces several setState calls into one update the others see', async () => {
     const { observer, player } = await twoInRoom();
     const updates = recordOf<Member>(observer, 'update');
