@@ -5,7 +5,13 @@ import { closeAll, connect, type TestSocket } from '../support/client.js';
 import { Nginx } from '../support/nginx.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { tokenFor } from '../support/tokens.js';
-import { connectionsOn, handshake, RoomClient, type RoomClientOptions } from './nginx-helpers.js';
+import {
+  connectionsOn,
+  handshake,
+  RoomClient,
+  type RoomClientOptions,
+  type Transport,
+} from './nginx-helpers.js';
 
 /** Failed handshakes per client address per minute (shared by both processes on Redis). */
 const FAILED_HANDSHAKES = 3;
@@ -245,7 +251,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
    */
   async function untilNginxSendsTo(app: AppProcess, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (const transports of [['websocket'], ['polling']]) {
+    for (const transports of [['websocket'], ['polling']] as Transport[][]) {
       const sources = transports[0] === 'polling' ? [2, 3, 4, 5, 6, 7, 8, 9] : [1];
       for (;;) {
         const before = await connectionsOn(app);
@@ -265,7 +271,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
     }
   }
 
-  async function probe(transports: string[], localAddress: string): Promise<TestSocket> {
+  async function probe(transports: Transport[], localAddress: string): Promise<TestSocket> {
     const socket = io(nginx.url, {
       auth: { token: await tokenFor('probe') },
       transports,
