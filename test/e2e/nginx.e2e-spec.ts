@@ -272,14 +272,16 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
   }
 
   async function probe(transports: Transport[], localAddress: string): Promise<TestSocket> {
-    const socket = io(nginx.url, {
+    // websocket: `ws` takes localAddress; polling: the XHR takes an http.Agent
+    const settings: Record<string, unknown> = {
       auth: { token: await tokenFor('probe') },
       transports,
       reconnection: false,
       forceNew: true,
       localAddress,
       agent: new Agent({ localAddress }),
-    } as Parameters<typeof io>[1]) as TestSocket;
+    };
+    const socket = io(nginx.url, settings) as TestSocket;
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(socket));
       socket.once('connect_error', (err) => {
