@@ -10,3 +10,13 @@ export type {
   RequestPayload,
   RequestResult,
 } from './link.js';
+// Channel metadata (issue 10, branch metadata)
+export {
+  ChannelMetadataClient,
+  type ChannelMetadataEvents,
+  type ChannelMetadataOptions,
+  type MetadataChange,
+  type WriteOptions,
+} from './metadata-client.js';
+export { ChannelLock, type ChannelLockEvents, type LockOptions } from './channel-lock.js';
+export type { UpdateFn } from './metadata-update.js';
