@@ -23,3 +23,14 @@ export type {
   RequestPayload,
   RequestResult,
 } from './link.js';
+// Channel metadata (issue 10, branch metadata)
+export { ChannelMetadataClient } from './metadata-client.js';
+export type {
+  ChannelMetadataEvents,
+  ChannelMetadataOptions,
+  MetadataChange,
+  WriteOptions,
+} from './metadata-change.js';
+export { ChannelLock, type ChannelLockEvents, type LockOptions } from './channel-lock.js';
+export type { UpdateFn } from './metadata-update.js';
+export type { ChangedItems } from './metadata-cache.js';
