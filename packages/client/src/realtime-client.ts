@@ -11,10 +11,13 @@ import type {
   RequestPayload,
   RequestResult,
 } from './link.js';
+import type { ChannelMetadataOptions } from './metadata-change.js';
+import { ChannelMetadataClient } from './metadata-client.js';
 import { PresenceChannel, type PresenceHost, type PresenceOptions } from './presence-channel.js';
 import {
   ErrorCode,
   type Ack,
+  type ChannelRef,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from './protocol/index.js';
@@ -92,6 +95,7 @@ export class RealtimeClient
   private gate: Gate = 'down';
   private readonly waiters = new Set<Waiter>();
   private readonly channels = new Map<string, PresenceChannel>();
+  private readonly metadataClients = new Map<string, ChannelMetadataClient>();
   private readonly hooks = new Set<() => Promise<void>>();
   private readonly socketListeners = new Set<() => void>();
   private connectWaiters: { resolve: () => void; reject: (error: RealtimeError) => void }[] = [];
@@ -254,6 +258,23 @@ export class RealtimeClient
     return channel;
   }
 
+  /**
+   * The metadata of a channel (a room's, or a user's): one client per channel, kept until
+   * close(). Room channels are readable while this client is present in the room.
+   */
+  metadata(ref: ChannelRef, options?: ChannelMetadataOptions): ChannelMetadataClient {
+    if (this.finished) {
+      throw closedError();
+    }
+    const key = `${ref.channelType}:${ref.channelName}`;
+    let client = this.metadataClients.get(key);
+    if (!client) {
+      client = new ChannelMetadataClient(this, ref, options);
+      this.metadataClients.set(key, client);
+    }
+    return client;
+  }
+
   /** Internal (channels): a closed channel is forgotten. */
   release(channel: PresenceChannel): void {
     if (this.channels.get(channel.roomId) === channel) {
@@ -341,6 +362,7 @@ export class RealtimeClient
     socketListeners: number;
     timers: number;
     rooms: number;
+    metadataClients: number;
     hooks: number;
     waitingRequests: number;
   } {
@@ -348,6 +370,7 @@ export class RealtimeClient
       socketListeners: this.socketListeners.size,
       timers: this.timers.size,
       rooms: this.channels.size,
+      metadataClients: this.metadataClients.size,
       hooks: this.hooks.size,
       waitingRequests: this.waiters.size,
     };
@@ -626,6 +649,8 @@ export class RealtimeClient
     this.gate = 'down';
     [...this.channels.values()].forEach((channel) => channel.close('closed', reason));
     this.channels.clear();
+    this.metadataClients.forEach((client) => client.dispose());
+    this.metadataClients.clear();
     this.socket.disconnect();
     [...this.socketListeners].forEach((unsubscribe) => unsubscribe());
     this.hooks.clear();
