@@ -251,6 +251,7 @@ describe('SDK presence channels', () => {
       socketListeners: 0,
       timers: 0,
       rooms: 0,
+      metadataClients: 0,
       hooks: 0,
       waitingRequests: 0,
     });
