@@ -1,7 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocketServer } from 'ws';
-import { webSocketTransport } from '@avalon-realtime/client';
+import {
+  RealtimeClient,
+  webSocketTransport,
+  type RealtimeClientOptions,
+} from '@avalon-realtime/client';
 import type { PresenceEvent } from '@avalon-realtime/client/protocol';
 import { bindWxLifecycle, wxWebSocket } from '@avalon-realtime/client/wechat';
 import { AppProcess, FAST_PRESENCE } from '../support/app.js';
@@ -9,8 +13,10 @@ import {
   closeAll,
   connect,
   nextEvent,
+  record,
   request,
   requestOk,
+  untilRecorded,
   type TestSocket,
 } from '../support/client.js';
 import { FakeWx } from '../support/fake-wx.js';
@@ -24,8 +30,23 @@ function nextCall<T>(assign: (handler: (event: T) => void) => void): Promise<T> 
   return new Promise((resolve) => assign(resolve));
 }
 
+/**
+ * FAST_PRESENCE's transport pings (a lost transport is seen within about a second), with a
+ * TTL long enough that a member who comes back right after being seen away resumes well
+ * before it would time out.
+ */
+const SETTINGS = { ...FAST_PRESENCE, PRESENCE_TTL_MS: '4000' };
+let app: AppProcess;
+
+beforeAll(async () => {
+  app = await AppProcess.start({ env: SETTINGS });
+});
+
+afterAll(async () => {
+  await app?.kill();
+});
+
 describe('WeChat transport: wxWebSocket over wx.connectSocket (raw socket.io-client)', () => {
-  let app: AppProcess;
   const wxs: FakeWx[] = [];
   const sockets: (Socket | TestSocket)[] = [];
   const newWx = (...args: ConstructorParameters<typeof FakeWx>) => {
@@ -56,17 +77,9 @@ describe('WeChat transport: wxWebSocket over wx.connectSocket (raw socket.io-cli
     return socket;
   }
 
-  beforeAll(async () => {
-    app = await AppProcess.start({ env: FAST_PRESENCE });
-  });
-
   afterEach(() => {
     closeAll(...(sockets.splice(0) as TestSocket[]));
     wxs.splice(0).forEach((wx) => wx.destroy());
-  });
-
-  afterAll(async () => {
-    await app?.kill();
   });
 
   it('connects through wx.connectSocket without an Origin header and answers presence:join', async () => {
@@ -297,6 +310,117 @@ describe('bindWxLifecycle', () => {
     unbind();
     listeners.forEach((listener) => listener());
     expect(calls).toEqual(['pause', 'resume']);
+  });
+});
+
+describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bindWxLifecycle)', () => {
+  const clients: RealtimeClient[] = [];
+  const sockets: TestSocket[] = [];
+  const wxs: FakeWx[] = [];
+  const unbinds: (() => void)[] = [];
+
+  afterEach(async () => {
+    unbinds.splice(0).forEach((unbind) => unbind());
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    closeAll(...sockets.splice(0));
+    wxs.splice(0).forEach((wx) => wx.destroy());
+  });
+
+  function client(userId: string, options: Partial<RealtimeClientOptions> = {}): RealtimeClient {
+    const made = new RealtimeClient({
+      url: app.url,
+      token: () => tokenFor(userId),
+      requestTimeoutMs: 3000,
+      reconnect: { minDelayMs: 50, maxDelayMs: 400 },
+      ...options,
+    });
+    clients.push(made);
+    return made;
+  }
+
+  it('shows a backgrounded member away, then back online as one update: no leave, no join, same connId', async () => {
+    const roomId = newRoom();
+    // Bob: an ordinary socket.io-client member; Carol: an SDK member on a plain websocket.
+    const bob = await connect(app.url, 'bob');
+    sockets.push(bob);
+    await requestOk(bob, 'presence:join', { roomId, connId: 'bob-c' });
+    const bobSaw = record<PresenceEvent>(bob, 'presence:event');
+    const carol = client('carol', { transports: ['websocket'] });
+    await carol.connect();
+    const carolRoom = carol.presence(roomId, { connId: 'carol-c' });
+    await carolRoom.join();
+    const carolSaw: string[] = [];
+    (['join', 'update', 'leave'] as const).forEach((type) =>
+      carolRoom.on(type, (member) =>
+        carolSaw.push(`${type} ${member.connId} ${member.status} ${JSON.stringify(member.state)}`),
+      ),
+    );
+
+    // Alice plays in WeChat.
+    const wx = new FakeWx();
+    wxs.push(wx);
+    const alice = client('alice', { WebSocket: wxWebSocket(wx) });
+    unbinds.push(bindWxLifecycle(wx, alice));
+    await alice.connect();
+    const room = alice.presence(roomId, { connId: 'alice-wx', state: { seat: 1 } });
+    const joined = await room.join();
+    expect(joined.heartbeatIntervalMs).toBe(500);
+    const aliceEvents = () => bobSaw.filter((e) => e.connId === 'alice-wx');
+    const bobSees = (what: string, done: (events: PresenceEvent[]) => boolean) =>
+      untilRecorded(bob, 'presence:event', bobSaw, () => done(aliceEvents())).catch(() => {
+        throw new Error(`Bob did not see ${what}: ${JSON.stringify(aliceEvents())}`);
+      });
+
+    // A heartbeat through the SocketTask carries a state change to the others.
+    room.setState({ ready: true });
+    await room.flush();
+    await bobSees('the ready update', (events) =>
+      events.some((e) => e.type === 'update' && e.member?.state.ready === true),
+    );
+
+    // Background: nothing is read or answered, the server's pings time out.
+    wx.hide();
+    expect(alice.paused).toBe(true);
+    await bobSees('Alice away', (events) => events.some((e) => e.member?.status === 'away'));
+
+    // Foreground: the client reconnects at once and resumes the room with its connId.
+    wx.show();
+    expect(alice.paused).toBe(false);
+    const away = aliceEvents().findIndex((e) => e.member?.status === 'away');
+    await bobSees('Alice back online', (events) =>
+      events.slice(away + 1).some((e) => e.member?.status === 'online'),
+    );
+    // A later state change: everything the comeback caused was delivered before it.
+    room.setState({ back: true });
+    await room.flush();
+    await bobSees('the back update', (events) =>
+      events.some((e) => e.type === 'update' && e.member?.state.back === true),
+    );
+
+    // One join at the start; afterwards updates only: away, online again, then the state.
+    expect(aliceEvents().map((e) => [e.type, e.member?.status, e.member?.state])).toEqual([
+      ['join', 'online', { seat: 1 }],
+      ['update', 'online', { seat: 1, ready: true }],
+      ['update', 'away', { seat: 1, ready: true }],
+      ['update', 'online', { seat: 1, ready: true }],
+      ['update', 'online', { seat: 1, ready: true, back: true }],
+    ]);
+    expect(room.connId).toBe('alice-wx');
+    expect(room.epoch).toBeGreaterThan(joined.epoch);
+    // The comeback went over a new SocketTask; the first one is gone.
+    expect(wx.opened[0].readyState).not.toBe(1);
+    expect(wx.opened[wx.opened.length - 1].readyState).toBe(1);
+
+    // The SDK member saw the same: updates only, Alice online at the end.
+    await until(() => carolSaw.some((line) => line.includes('"back":true')), "Carol's back update");
+    expect(carolSaw).toEqual([
+      'join alice-wx online {"seat":1}',
+      'update alice-wx online {"seat":1,"ready":true}',
+      'update alice-wx away {"seat":1,"ready":true}',
+      'update alice-wx online {"seat":1,"ready":true}',
+      'update alice-wx online {"seat":1,"ready":true,"back":true}',
+    ]);
+    expect(carolRoom.members.get('alice-wx')?.status).toBe('online');
   });
 });
 
