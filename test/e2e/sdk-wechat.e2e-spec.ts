@@ -338,9 +338,13 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
     return made;
   }
 
-  it('shows a backgrounded member away, then back online as one update: no leave, no join, same connId', async () => {
+  /**
+   * A room with Bob (an ordinary socket.io-client member), Carol (an SDK member on a plain
+   * websocket) and Alice, who plays in WeChat: RealtimeClient over wxWebSocket(wx), bound to
+   * the game's lifecycle. Alice has sent one heartbeat with a state change, seen by Bob.
+   */
+  async function roomWithWeChatPlayer() {
     const roomId = newRoom();
-    // Bob: an ordinary socket.io-client member; Carol: an SDK member on a plain websocket.
     const bob = await connect(app.url, 'bob');
     sockets.push(bob);
     await requestOk(bob, 'presence:join', { roomId, connId: 'bob-c' });
@@ -356,7 +360,6 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
       ),
     );
 
-    // Alice plays in WeChat.
     const wx = new FakeWx();
     wxs.push(wx);
     const alice = client('alice', { WebSocket: wxWebSocket(wx) });
@@ -365,6 +368,7 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
     const room = alice.presence(roomId, { connId: 'alice-wx', state: { seat: 1 } });
     const joined = await room.join();
     expect(joined.heartbeatIntervalMs).toBe(500);
+
     const aliceEvents = () => bobSaw.filter((e) => e.connId === 'alice-wx');
     const bobSees = (what: string, done: (events: PresenceEvent[]) => boolean) =>
       untilRecorded(bob, 'presence:event', bobSaw, () => done(aliceEvents())).catch(() => {
@@ -377,13 +381,14 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
     await bobSees('the ready update', (events) =>
       events.some((e) => e.type === 'update' && e.member?.state.ready === true),
     );
+    return { wx, alice, room, joined, bobSaw, aliceEvents, bobSees, carolSaw, carolRoom };
+  }
 
-    // Background: nothing is read or answered, the server's pings time out.
-    wx.hide();
-    expect(alice.paused).toBe(true);
-    await bobSees('Alice away', (events) => events.some((e) => e.member?.status === 'away'));
+  type Scene = Awaited<ReturnType<typeof roomWithWeChatPlayer>>;
 
-    // Foreground: the client reconnects at once and resumes the room with its connId.
+  /** Shows the game again; asserts what everyone saw from the start to the comeback. */
+  async function comeBack(scene: Scene): Promise<void> {
+    const { wx, alice, room, joined, bobSaw, aliceEvents, bobSees, carolSaw, carolRoom } = scene;
     wx.show();
     expect(alice.paused).toBe(false);
     const away = aliceEvents().findIndex((e) => e.member?.status === 'away');
@@ -405,13 +410,14 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
       ['update', 'online', { seat: 1, ready: true }],
       ['update', 'online', { seat: 1, ready: true, back: true }],
     ]);
+    expect(bobSaw.filter((e) => e.type === 'leave')).toEqual([]);
     expect(room.connId).toBe('alice-wx');
     expect(room.epoch).toBeGreaterThan(joined.epoch);
     // The comeback went over a new SocketTask; the first one is gone.
     expect(wx.opened[0].readyState).not.toBe(1);
     expect(wx.opened[wx.opened.length - 1].readyState).toBe(1);
 
-    // The SDK member saw the same: updates only, Alice online at the end.
+    // The SDK member saw the same: Alice online at the end.
     await until(() => carolSaw.some((line) => line.includes('"back":true')), "Carol's back update");
     expect(carolSaw).toEqual([
       'join alice-wx online {"seat":1}',
@@ -421,6 +427,31 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
       'update alice-wx online {"seat":1,"ready":true,"back":true}',
     ]);
     expect(carolRoom.members.get('alice-wx')?.status).toBe('online');
+  }
+
+  it('shows a backgrounded member away, then back online as one update: no leave, no join, same connId', async () => {
+    const scene = await roomWithWeChatPlayer();
+    // Background: nothing is read or answered, the server's pings time out.
+    scene.wx.hide();
+    expect(scene.alice.paused).toBe(true);
+    await scene.bobSees('Alice away', (events) => events.some((e) => e.member?.status === 'away'));
+    // Foreground: the client reconnects at once and resumes the room with its connId.
+    await comeBack(scene);
+  });
+
+  it('comes back the same way after its own reconnects failed in the background', async () => {
+    const scene = await roomWithWeChatPlayer();
+    const { wx, alice, bobSees } = scene;
+    wx.hide();
+    await bobSees('Alice away', (events) => events.some((e) => e.member?.status === 'away'));
+    // Still running in the background, the client notices its transport is dead (no pings)
+    // and tries again: WeChat refuses network calls there ("interrupted").
+    await until(
+      () => wx.opened.length >= 3 && alice.status === 'reconnecting',
+      'failed reconnects in the background',
+    );
+    expect(wx.opened.slice(1).every((task) => task.readyState === 3)).toBe(true);
+    await comeBack(scene);
   });
 });
 
