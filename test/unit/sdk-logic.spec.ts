@@ -1,9 +1,6 @@
 import { tokenTimes, base64UrlBytes } from '../../packages/client/src/jwt.js';
-import {
-  applyMergePatch,
-  diffMergePatch,
-  jsonEqual,
-} from '../../packages/client/src/merge-patch.js';
+import { jsonEqual } from '../../packages/client/src/json-equal.js';
+import { applyMergePatch, diffMergePatch } from '../../packages/client/src/merge-patch.js';
 import type { JsonObject } from '../../packages/client/src/protocol/index.js';
 import { tokenFor, tokenWithClaims } from '../support/tokens.js';
 
@@ -71,7 +68,9 @@ describe('SDK state coalescing (JSON merge patch)', () => {
     expect(jsonEqual({ a: 1, b: { c: [1, { d: 2 }] } }, { b: { c: [1, { d: 2 }] }, a: 1 })).toBe(
       true,
     );
-    expect(jsonEqual({ a: 1 }, { a: 1, b: undefined } as unknown as JsonObject)).toBe(false);
+    expect(jsonEqual({ a: 1 }, { a: 1, b: undefined })).toBe(false);
     expect(jsonEqual([1, 2], [2, 1])).toBe(false);
+    expect(jsonEqual([1, 2], { 0: 1, 1: 2 })).toBe(false);
+    expect(jsonEqual(1, '1')).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './protocol/index.js';
 
 const isObject = (value: JsonValue | undefined): value is JsonObject =>
@@ -18,28 +19,6 @@ export function applyMergePatch(target: JsonObject, patch: JsonObject): JsonObje
     }
   }
   return result;
-}
-
-/** Values compared as JSON (key order ignored). */
-export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) {
-    return true;
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return (
-      Array.isArray(a) &&
-      Array.isArray(b) &&
-      a.length === b.length &&
-      a.every((item, i) => jsonEqual(item, b[i]))
-    );
-  }
-  if (!isObject(a) || !isObject(b)) {
-    return false;
-  }
-  const keys = Object.keys(a);
-  return (
-    keys.length === Object.keys(b).length && keys.every((k) => k in b && jsonEqual(a[k], b[k]))
-  );
 }
 
 /**

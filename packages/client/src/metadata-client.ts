@@ -1,7 +1,8 @@
 import { ChannelLock, asRealtimeError, type LockOptions } from './channel-lock.js';
 import { Emitter } from './emitter.js';
 import type { ClientLink } from './link.js';
-import { MetadataCache, jsonEqual } from './metadata-cache.js';
+import { jsonEqual } from './json-equal.js';
+import { MetadataCache } from './metadata-cache.js';
 import type {
   ChannelMetadataEvents,
   ChannelMetadataOptions,

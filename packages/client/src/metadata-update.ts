@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { RealtimeError } from './errors.js';
-import { jsonEqual } from './metadata-cache.js';
+import { jsonEqual } from './json-equal.js';
 import {
   ErrorCode,
   type ItemWrite,

@@ -7,7 +7,8 @@ import type {
   RequestPayload,
   RequestResult,
 } from './link.js';
-import { applyMergePatch, diffMergePatch, jsonEqual } from './merge-patch.js';
+import { jsonEqual } from './json-equal.js';
+import { applyMergePatch, diffMergePatch } from './merge-patch.js';
 import {
   ErrorCode,
   type HeartbeatRequest,
