@@ -142,9 +142,20 @@ function setJoined(joined) {
   $('room-id').disabled = joined;
 }
 
+/** The room is gone (left, or closed by the SDK: `stale`, `failed`, `closed`). */
+function roomClosed(reason) {
+  meta?.off('change', renderCounter);
+  meta = undefined;
+  statuses.clear();
+  $('members').replaceChildren();
+  setJoined(false);
+  if (reason !== 'left') {
+    show('room-error', `no longer in the room (${reason})`);
+  }
+}
+
 async function join(roomId) {
   room = client.presence(roomId);
-  room.members.forEach((member) => statuses.set(member.connId, member.status));
   ['join', 'update', 'leave'].forEach((kind) => room.on(kind, noteActivity(kind)));
   room.on('members', renderMembers);
   room.on('message', (message) => {
@@ -154,10 +165,7 @@ async function join(roomId) {
       });
     }
   });
-  room.on('closed', (reason) => {
-    show('room-error', `left the room (${reason})`);
-    setJoined(false);
-  });
+  room.on('closed', roomClosed);
   await room.join();
   room.members.forEach((member) => statuses.set(member.connId, member.status));
   renderMembers();
@@ -175,13 +183,7 @@ $('join').addEventListener('submit', (event) => {
 });
 
 $('leave-button').addEventListener('click', () => {
-  room
-    ?.leave()
-    .then(() => {
-      $('members').replaceChildren();
-      setJoined(false);
-    })
-    .catch((error) => show('room-error', describe(error)));
+  room?.leave().catch((error) => show('room-error', describe(error)));
 });
 
 $('chat').addEventListener('submit', (event) => {
