@@ -128,9 +128,10 @@ export const ENV_SCHEMA = {
   MAX_ROOMS_PER_SOCKET: int(10, 1, 10_000, 'rooms one socket may join'),
   CORS_ORIGIN: {
     kind: 'string',
-    pattern: /^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/,
-    rule: 'must be a comma-separated list of http(s) origins',
-    doc: 'allowed browser origins; unset = any',
+    // Any scheme: WeChat mini-games on iOS send `Origin: weapp://wechat-game-runtime`.
+    pattern: /^[a-z][a-z0-9+.-]*:\/\/[^\s,]+(,[a-z][a-z0-9+.-]*:\/\/[^\s,]+)*$/i,
+    rule: 'must be a comma-separated list of origins (scheme://host[:port])',
+    doc: 'allowed origins; unset = any',
   },
   TRUST_PROXY: {
     kind: 'hops',

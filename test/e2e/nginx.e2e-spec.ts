@@ -1,9 +1,17 @@
+import { Agent } from 'node:http';
+import { io } from 'socket.io-client';
 import { AppProcess, NO_RATE_LIMITS } from '../support/app.js';
 import { closeAll, connect, type TestSocket } from '../support/client.js';
 import { Nginx } from '../support/nginx.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { tokenFor } from '../support/tokens.js';
-import { connectionsOn, handshake, RoomClient, type RoomClientOptions } from './nginx-helpers.js';
+import {
+  connectionsOn,
+  handshake,
+  RoomClient,
+  type RoomClientOptions,
+  type Transport,
+} from './nginx-helpers.js';
 
 /** Failed handshakes per client address per minute (shared by both processes on Redis). */
 const FAILED_HANDSHAKES = 3;
@@ -235,20 +243,51 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
 
   /**
    * The operator's step between two restarts: a process that came back gets new clients
-   * once nginx's fail_timeout for it has passed. Probes with websocket handshakes (least_conn
-   * picks the empty process) until one lands there.
+   * once nginx's fail_timeout for it has passed. nginx keeps that state per upstream group,
+   * so both must take it back: the websocket group (least_conn picks the empty process, so
+   * a handshake from anywhere lands there) and the sticky group that serves polling and
+   * /health/ready (hashed by address: handshakes from several addresses, one of which
+   * hashes to it). Rolling the next process earlier, nginx may find no live upstream.
    */
-  async function untilNginxSendsTo(app: AppProcess, timeoutMs = 10_000): Promise<void> {
+  async function untilNginxSendsTo(app: AppProcess, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const probe = await connect(nginx.url, 'probe').catch(() => undefined);
-      const landed = (await connectionsOn(app)) > 0;
-      probe?.close();
-      if (landed) {
-        return;
+    for (const transports of [['websocket'], ['polling']] as Transport[][]) {
+      const sources = transports[0] === 'polling' ? [2, 3, 4, 5, 6, 7, 8, 9] : [1];
+      for (;;) {
+        const before = await connectionsOn(app);
+        const probes = await Promise.all(
+          sources.map((n) => probe(transports, `127.0.0.${n}`).catch(() => undefined)),
+        );
+        const landed = (await connectionsOn(app)) > before;
+        probes.forEach((socket) => socket?.close());
+        if (landed) {
+          break;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`nginx sent no ${transports[0]} to port ${app.port} in ${timeoutMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    throw new Error(`nginx sent nothing to port ${app.port} within ${timeoutMs} ms`);
+  }
+
+  async function probe(transports: Transport[], localAddress: string): Promise<TestSocket> {
+    // websocket: `ws` takes localAddress; polling: the XHR takes an http.Agent
+    const settings: Record<string, unknown> = {
+      auth: { token: await tokenFor('probe') },
+      transports,
+      reconnection: false,
+      forceNew: true,
+      localAddress,
+      agent: new Agent({ localAddress }),
+    };
+    const socket = io(nginx.url, settings) as TestSocket;
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', (err) => {
+        socket.close();
+        reject(err);
+      });
+    });
   }
 });

@@ -58,7 +58,7 @@ describe('rate limits and load control', () => {
       perUser: { MAX_CONN_PER_USER: '2' },
       events: { RATE_EVENTS_PER_SECOND: '5' },
       rooms: { MAX_ROOMS_PER_SOCKET: '2' },
-      cors: { CORS_ORIGIN: 'http://allowed.example' },
+      cors: { CORS_ORIGIN: 'http://allowed.example,weapp://wechat-game-runtime' },
     };
     const started = await Promise.all(Object.values(settings).map((env) => start(env)));
     Object.keys(settings).forEach((name, i) => (apps[name] = started[i]));
@@ -252,7 +252,7 @@ describe('rate limits and load control', () => {
     });
   });
 
-  describe('CORS_ORIGIN=http://allowed.example', () => {
+  describe('CORS_ORIGIN=http://allowed.example,weapp://wechat-game-runtime', () => {
     it('refuses a handshake from another Origin', async () => {
       const err = await refusedWith(apps.cors.url, 'browser', {
         extraHeaders: { Origin: 'http://evil.example' },
@@ -267,6 +267,13 @@ describe('rate limits and load control', () => {
       });
       const native = await openOn(apps.cors, 'native');
       expect(allowed.connected && native.connected).toBe(true);
+    });
+
+    it('accepts a listed non-http Origin: WeChat mini-games on iOS send weapp://wechat-game-runtime', async () => {
+      const ios = await openOn(apps.cors, 'wechat-ios', {
+        extraHeaders: { Origin: 'weapp://wechat-game-runtime' },
+      });
+      expect(ios.connected).toBe(true);
     });
   });
 
