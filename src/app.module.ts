@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { EngineModule } from './engine/engine.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MessagesModule } from './messages/messages.module.js';
@@ -25,6 +26,7 @@ import { SocketModule } from './socket/socket.module.js';
     MetadataModule,
     MessagesModule,
     HealthModule,
+    DemoModule,
     ShutdownModule,
   ],
 })

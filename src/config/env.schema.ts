@@ -185,6 +185,12 @@ export const ENV_SCHEMA = {
     values: ['auto', 'json', 'pretty'],
     doc: '`json`: one JSON object per line, for collectors; `pretty`: coloured lines for a person; `auto`: json when NODE_ENV is production, pretty otherwise',
   },
+  DEMO_PAGE: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'on', 'off'],
+    doc: 'serve the demo page at /demo; `auto`: on unless NODE_ENV is production',
+  },
   LOG_LEVEL: {
     kind: 'enum',
     default: 'log',
@@ -243,4 +249,6 @@ export interface Env {
   SHUTDOWN_CLOSE_TIMEOUT_MS: number;
   LOG_FORMAT: 'auto' | 'json' | 'pretty';
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** The demo page at /demo; `auto` = on unless production. Dev tokens follow NODE_ENV only. */
+  DEMO_PAGE: 'auto' | 'on' | 'off';
 }
