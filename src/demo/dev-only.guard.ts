@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException, type CanActivate } from '@nestjs/common';
 import { DevTokens } from './dev-tokens.js';
 
-/** In production POST /demo/token does not exist: 404, as for any unknown path. */
+/** Where dev tokens are not minted, POST /demo/token does not exist: 404, as any unknown path. */
 @Injectable()
 export class DevOnlyGuard implements CanActivate {
   constructor(private readonly tokens: DevTokens) {}

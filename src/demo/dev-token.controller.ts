@@ -17,7 +17,7 @@ import { clientIp } from '../rate-limit/client-ip.js';
 import { DevOnlyGuard } from './dev-only.guard.js';
 import { DevTokens } from './dev-tokens.js';
 
-/** `POST /demo/token { userId }` → `{ token }`, outside production only (see DevTokens). */
+/** `POST /demo/token { userId }` → `{ token }`, on development servers only (see DevTokens). */
 @Controller('demo')
 @UseGuards(DevOnlyGuard)
 export class DevTokenController {
@@ -36,7 +36,7 @@ export class DevTokenController {
     if ('token' in result) {
       return result;
     }
-    if (result.refused === 'production') {
+    if (result.refused === 'unavailable') {
       throw new NotFoundException();
     }
     throw new HttpException('too many dev tokens from this address', HttpStatus.TOO_MANY_REQUESTS);

@@ -3,18 +3,21 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { JwtService } from '../auth/jwt.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { StorageBackend } from '../engine/storage-backend.js';
+import { demoPageEnabled } from './demo-static.js';
 
 /** Dev tokens live an hour: the page asks for a new one when the SDK refreshes. */
 export const DEV_TOKEN_TTL_S = 3600;
 
-export type DevTokenResult = { token: string } | { refused: 'production' | 'rate-limited' };
+export type DevTokenResult = { token: string } | { refused: 'unavailable' | 'rate-limited' };
 
 /**
- * "Log in with a dev token": a token for any user id, signed with this process's secret
- * (the random one when AUTH_JWT_SECRET is unset), so the demo page works right after
- * `npm start`. Never in production, whatever DEMO_PAGE says: the controller's guard hides
- * the route there, and this refuses too. Per IP, RATE_CONN_PER_MINUTE_PER_IP tokens a
- * minute (a counter of its own).
+ * "Log in with a dev token": a token for any user id, so the demo page works right after
+ * `npm start`. Only where such a token can do no harm: a process with no AUTH_JWT_SECRET
+ * (its random secret makes the token good on this process only), outside production, with
+ * the demo page on. A server configured with a real secret never mints tokens, whatever
+ * NODE_ENV and DEMO_PAGE say (a forgotten NODE_ENV must not open a door). The
+ * controller's guard hides the route otherwise, and this refuses too. Per IP,
+ * RATE_CONN_PER_MINUTE_PER_IP tokens a minute (a counter of its own).
  */
 @Injectable()
 export class DevTokens {
@@ -35,12 +38,16 @@ export class DevTokens {
 
   /** Whether this process mints dev tokens at all. */
   get available(): boolean {
-    return !this.config.isProduction;
+    return (
+      !this.config.isProduction &&
+      !this.config.get('AUTH_JWT_SECRET') &&
+      demoPageEnabled(this.config)
+    );
   }
 
   async issue(userId: string, ip: string): Promise<DevTokenResult> {
     if (!this.available) {
-      return { refused: 'production' };
+      return { refused: 'unavailable' };
     }
     try {
       await this.perIp.consume(ip);

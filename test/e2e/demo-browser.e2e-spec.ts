@@ -40,7 +40,8 @@ describe('demo page in Chromium', () => {
 
   beforeAll(async () => {
     const [started, launched] = await Promise.allSettled([
-      AppProcess.start({ env: { ...PRESENCE, DEMO_PAGE: 'on' } }),
+      // no AUTH_JWT_SECRET: the page logs in with dev tokens
+      AppProcess.start({ env: { ...PRESENCE, DEMO_PAGE: 'on', AUTH_JWT_SECRET: '' } }),
       launchChromium(),
     ]);
     app = started.status === 'fulfilled' ? started.value : (undefined as never);

@@ -59,21 +59,26 @@ async function moduleGraph(base: string, importMap: Record<string, string>) {
 describe('demo page over HTTP', () => {
   let dev: AppProcess;
   let devPageOff: AppProcess;
+  let devWithSecret: AppProcess;
   let production: AppProcess;
   let productionPageOn: AppProcess;
 
   beforeAll(async () => {
-    [dev, devPageOff, production, productionPageOn] = await Promise.all([
+    [dev, devPageOff, devWithSecret, production, productionPageOn] = await Promise.all([
       // No AUTH_JWT_SECRET: dev tokens are signed with the process's random secret.
       AppProcess.start({ env: { AUTH_JWT_SECRET: '', RATE_CONN_PER_MINUTE_PER_IP: '4' } }),
-      AppProcess.start({ env: { DEMO_PAGE: 'off' } }),
+      AppProcess.start({ env: { AUTH_JWT_SECRET: '', DEMO_PAGE: 'off' } }),
+      // the test harness's default: a real secret, NODE_ENV unset (development)
+      AppProcess.start(),
       AppProcess.start({ env: { NODE_ENV: 'production' } }),
       AppProcess.start({ env: { NODE_ENV: 'production', DEMO_PAGE: 'on' } }),
     ]);
   });
 
   afterAll(async () => {
-    await Promise.all([dev, devPageOff, production, productionPageOn].map((app) => app?.kill()));
+    await Promise.all(
+      [dev, devPageOff, devWithSecret, production, productionPageOn].map((app) => app?.kill()),
+    );
   });
 
   it('serves the page at /demo/ (by default outside production) with safe headers', async () => {
@@ -143,12 +148,19 @@ describe('demo page over HTTP', () => {
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('DEMO_PAGE=off: /demo answers 404, dev tokens still exist outside production', async () => {
+  it('DEMO_PAGE=off: /demo and its dev tokens answer 404', async () => {
     for (const path of ['/demo', '/demo/', '/demo/app.js', '/demo/sdk/index.js']) {
       expect(await statusOf(`${devPageOff.url}${path}`)).toBe(404);
     }
     expect(await statusOf(`${devPageOff.url}/demo/vendor/socket.io-client.js`)).toBe(404);
-    expect((await postToken(devPageOff.url, { userId: 'alice' })).status).toBe(200);
+    expect((await postToken(devPageOff.url, { userId: 'alice' })).status).toBe(404);
+  });
+
+  it('a server with AUTH_JWT_SECRET never mints tokens, even in development with the page on', async () => {
+    expect(await statusOf(`${devWithSecret.url}/demo/`)).toBe(200);
+    const res = await postToken(devWithSecret.url, { userId: 'alice' });
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toMatch(/token"/);
   });
 
   it('production: no page by default, and never a dev token, even with DEMO_PAGE=on', async () => {
