@@ -249,6 +249,6 @@ export interface Env {
   SHUTDOWN_CLOSE_TIMEOUT_MS: number;
   LOG_FORMAT: 'auto' | 'json' | 'pretty';
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  /** The demo page at /demo; `auto` = on unless production. Dev tokens follow NODE_ENV only. */
+  /** The demo page at /demo; `auto` = on unless production. Dev tokens: see DevTokens. */
   DEMO_PAGE: 'auto' | 'on' | 'off';
 }
