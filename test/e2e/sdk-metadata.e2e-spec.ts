@@ -350,6 +350,21 @@ describe('SDK channel metadata (RealtimeClient.metadata)', () => {
     });
   });
 
+  it('hands out a new metadata client for a channel whose client the app disposed', async () => {
+    const roomId = newRoom();
+    const alice = await player(app.url, 'alice', roomId);
+    const bob = await player(app.url, 'bob', roomId);
+    alice.meta.dispose();
+    const fresh = alice.client.metadata(roomCh(roomId));
+    expect(fresh).not.toBe(alice.meta);
+    await fresh.get();
+    const heard = changeOf(fresh, (c) => c.source === 'remote');
+    await bob.meta.set([{ key: 'after-dispose', value: 1 }]);
+    await heard;
+    expect(valueOf(fresh, 'after-dispose')).toBe(1);
+    expect(alice.meta.listenerCount()).toBe(0);
+  });
+
   describe('client.close()', () => {
     it('disposes its metadata clients: no listener or hook is left, and its locks are released', async () => {
       const roomId = newRoom();

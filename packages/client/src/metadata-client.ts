@@ -156,7 +156,16 @@ export class ChannelMetadataClient extends Emitter<ChannelMetadataEvents> {
     await this.link.request('metadata:unsubscribe', this.ref);
   }
 
-  /** @internal Called by RealtimeClient on close: no listener, hook or renewal survives. */
+  /** Disposed: its client closed, or dispose() was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Stops following the channel: no listener, hook or renewal survives (locks are not
+   * released; they lapse). RealtimeClient calls it on close; `client.metadata(ref)` then
+   * hands out a new one.
+   */
   dispose(): void {
     this.disposed = true;
     this.unlisten.splice(0).forEach((stop) => stop());

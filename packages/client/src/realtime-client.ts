@@ -268,7 +268,7 @@ export class RealtimeClient
     }
     const key = `${ref.channelType}:${ref.channelName}`;
     let client = this.metadataClients.get(key);
-    if (!client) {
+    if (!client || client.isDisposed) {
       client = new ChannelMetadataClient(this, ref, options);
       this.metadataClients.set(key, client);
     }
