@@ -56,6 +56,9 @@ export class Player {
   private readonly waiters = new Set<() => void>();
   private readonly waitMs: number;
 
+  private readonly born = Date.now();
+  private readonly times: number[] = [];
+
   private constructor(
     url: string,
     userId: string,
@@ -78,6 +81,7 @@ export class Player {
     this.room = this.client.presence(roomId, { connId: `${userId}-c` });
     this.client.on('status', (status) => {
       this.statuses.push(status);
+      this.times.push(Date.now() - this.born);
       if (status === 'reconnecting') {
         this.outages++;
       }
@@ -153,10 +157,7 @@ export class Player {
   back(reconnects = 0, timeoutMs = this.waitMs): Promise<void> {
     return this.until(
       () => this.settled && this.reconnects >= reconnects,
-      () =>
-        `${this.connId}: status ${this.client.status} [${this.statuses.join(',')}], ` +
-        `${this.outages} outages, ${this.reconnects} reconnects, ${this.joins.length} joins, ` +
-        `refused [${this.refusals.join(',')}], ${this.idle()}`,
+      () => `${this.connId}: ${this.state()}`,
       timeoutMs,
     );
   }
@@ -179,7 +180,7 @@ export class Player {
   noticed(count: number): Promise<void> {
     return this.until(
       () => this.notices.length >= count,
-      () => `${this.connId}: ${this.notices.length} shutdown notices`,
+      () => `${this.connId}: ${this.notices.length} shutdown notices; ${this.state()}`,
     );
   }
 
@@ -206,11 +207,21 @@ export class Player {
     return this.client.close();
   }
 
-  /** For a failure message: whether socket.io-client is doing anything at all. */
-  private idle(): string {
+  /** For a failure message: what the player noticed, and what socket.io-client is doing. */
+  private state(): string {
     const socket = socketOf(this.client);
-    const manager = socket.io as unknown as { _readyState: string; _reconnecting: boolean };
-    return `socket active ${socket.active}, manager ${manager._readyState}, reconnecting ${manager._reconnecting}`;
+    const manager = socket.io as unknown as {
+      _readyState: string;
+      _reconnecting: boolean;
+      backoff: { attempts: number };
+    };
+    return (
+      `status ${this.client.status} [${this.statuses.join(',')}] at [${this.times.join(',')}] ms (now ${Date.now() - this.born}), ${this.outages} outages, ` +
+      `${this.reconnects} reconnects, ${this.joins.length} joins, ` +
+      `refused [${this.refusals.join(',')}]; socket active ${socket.active}, ` +
+      `manager ${manager._readyState}, reconnecting ${manager._reconnecting}, ` +
+      `attempts ${manager.backoff.attempts}`
+    );
   }
 
   private note(type: Seen['type'], member: Member, reason?: LeaveReason): void {
