@@ -5,13 +5,8 @@ import { closeAll, connect, type TestSocket } from '../support/client.js';
 import { Nginx } from '../support/nginx.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { tokenFor } from '../support/tokens.js';
-import {
-  connectionsOn,
-  handshake,
-  RoomClient,
-  type RoomClientOptions,
-  type Transport,
-} from './nginx-helpers.js';
+import { connectionsOn, handshake, type Transport } from './nginx-helpers.js';
+import { Player, type PlayerOptions } from './sdk-player.js';
 
 /** Failed handshakes per client address per minute (shared by both processes on Redis). */
 const FAILED_HANDSHAKES = 3;
@@ -37,27 +32,27 @@ const SERVER_ENV = {
 /** Requests each polling client sends in the stickiness test, 150 ms apart. */
 const ROUNDS = 15;
 
-const WS: RoomClientOptions = { transports: ['websocket'] };
-const POLLING: RoomClientOptions = { transports: ['polling'] };
-const upgrading = (localAddress: string): RoomClientOptions => ({
+const WS: PlayerOptions = { transports: ['websocket'] };
+const POLLING: PlayerOptions = { transports: ['polling'] };
+const upgrading = (localAddress: string): PlayerOptions => ({
   transports: ['polling', 'websocket'],
   localAddress,
 });
-const pollingFrom = (localAddress: string): RoomClientOptions => ({ ...POLLING, localAddress });
+const pollingFrom = (localAddress: string): PlayerOptions => ({ ...POLLING, localAddress });
 
 describe('nginx in front of two processes (config/nginx.conf)', () => {
   let redis: RedisServer;
   let nginx: Nginx;
   const apps: AppProcess[] = [];
-  const clients: RoomClient[] = [];
+  const clients: Player[] = [];
   const sockets: TestSocket[] = [];
   const prefix = uniquePrefix();
 
   const startApp = (port = 0) =>
     AppProcess.start({ redisUrl: redis.url, prefix, env: { ...SERVER_ENV, PORT: String(port) } });
 
-  const open = async (userId: string, roomId: string, options: RoomClientOptions) => {
-    const client = await RoomClient.open(nginx.url, userId, roomId, options);
+  const open = async (userId: string, roomId: string, options: PlayerOptions) => {
+    const client = await Player.open(nginx.url, userId, roomId, options);
     clients.push(client);
     return client;
   };
@@ -68,8 +63,8 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
     nginx = await Nginx.start(apps.map((app) => `127.0.0.1:${app.port}`));
   });
 
-  afterEach(() => {
-    clients.splice(0).forEach((c) => c.close());
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
     closeAll(...sockets.splice(0));
   });
 
@@ -105,8 +100,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       [poller, 'from-polling'],
       [ws[2], 'from-websocket'],
     ] as const) {
-      const ack = await sender.request('room:message', { roomId, type, data: { n: 1 } });
-      expect(ack.ok).toBe(true);
+      await sender.send(type);
       await Promise.all(everyone.filter((c) => c !== sender).map((c) => c.heard(type)));
     }
     // readiness passes through; per-process figures stay off the public address
@@ -117,13 +111,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
         status: 404,
       });
     }
-    const listed = await poller2.request<{ members: { connId: string; status: string }[] }>(
-      'presence:list',
-      { roomId },
-    );
-    expect(listed.ok && listed.data.members.map((m) => [m.connId, m.status]).sort()).toEqual(
-      everyone.map((c) => [c.connId, 'online']).sort(),
-    );
+    expect(await poller2.listed()).toEqual(everyone.map((c) => [c.connId, 'online']).sort());
   });
 
   it('keeps every polling session on its process for its whole life; an upgrade reaches the same one', async () => {
@@ -134,7 +122,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       await open('p-3', roomId, pollingFrom('127.0.0.3')),
       await open('p-4', roomId, pollingFrom('127.0.0.4')),
     ];
-    const sessions = pollers.map((c) => c.socket.io.engine.id);
+    const sessions = pollers.map((c) => c.session);
     // one address: their sessions are on one process, while least_conn alone would spread
     // their websockets over both
     const upgraders = [
@@ -143,23 +131,23 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       await open('u-3', roomId, upgrading('127.0.0.5')),
       await open('u-4', roomId, upgrading('127.0.0.5')),
     ];
-    const upgradedSessions = upgraders.map((c) => c.socket.io.engine.id);
+    const upgradedSessions = upgraders.map((c) => c.session);
 
     // 4 clients x 15 requests over ~3 s, each long-poll cycle (1 s ping) on top
     for (let round = 0; round < ROUNDS; round++) {
-      const acks = await Promise.all(pollers.map((c) => c.request('presence:list', { roomId })));
-      expect(acks.map((a) => a.ok)).toEqual(pollers.map(() => true));
+      const lists = await Promise.all(pollers.map((c) => c.listed()));
+      expect(lists.map((list) => list.length)).toEqual(pollers.map(() => 8));
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
-    expect(pollers.map((c) => c.socket.io.engine.id)).toEqual(sessions);
-    expect(pollers.flatMap((c) => c.disconnects)).toEqual([]);
+    expect(pollers.map((c) => c.session)).toEqual(sessions);
+    expect(pollers.map((c) => c.outages)).toEqual(pollers.map(() => 0));
     expect(pollers.map((c) => c.transport)).toEqual(pollers.map(() => 'polling'));
 
     // socket.io-client's default: polling first, then the upgrade (it carries ?sid=), which
     // a process without the session would refuse (the client would stay on polling)
     expect(upgraders.map((c) => c.transport)).toEqual(upgraders.map(() => 'websocket'));
-    expect(upgraders.map((c) => c.socket.io.engine.id)).toEqual(upgradedSessions);
-    expect(upgraders.flatMap((c) => c.disconnects)).toEqual([]);
+    expect(upgraders.map((c) => c.session)).toEqual(upgradedSessions);
+    expect(upgraders.map((c) => c.outages)).toEqual(upgraders.map(() => 0));
 
     // every polling request of these sessions went through nginx and was answered 200: none
     // 400 "Session ID unknown" from a process without the session (a websocket is logged
@@ -196,6 +184,7 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
   });
 
   it('rolls both processes behind nginx: every client resumes its connId, nobody sees a leave', async () => {
+    // players of the SDK alone: each resumes its room after every reconnect by itself
     const roomId = 'rolling-room';
     const roster = [
       await open('r-ws-1', roomId, WS),
@@ -214,9 +203,10 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
       // draining (503) or gone, the stopping process is passed over: nginx stays ready
       expect((await fetch(`${nginx.url}/health/ready`)).status).toBe(200);
       expect(await exited).toBe(0);
-      // every client the stopped process told to go is back (nginx sent it to the other)
-      // Up to nginx's fail_timeout (5 s) may pass before it tries a failed process again.
-      await Promise.all(roster.map((c) => c.joined(1 + c.notices.length, 25_000)));
+      // every client the stopped process told to go is back (nginx sent it to the other),
+      // its room resumed. Up to nginx's fail_timeout (5 s) may pass before it tries a
+      // failed process again.
+      await Promise.all(roster.map((c) => c.back(c.notices.length, 25_000)));
       apps[index] = await startApp(stopping.port);
       if (index === 0) {
         await untilNginxSendsTo(apps[index]);
@@ -229,16 +219,10 @@ describe('nginx in front of two processes (config/nginx.conf)', () => {
         client.joins.map((_, n) => [client.connId, n > 0]),
       );
       expect(client.refusals.filter((code) => code !== 'SHUTTING_DOWN')).toEqual([]);
-      expect(client.presence.filter((e) => e.type === 'leave')).toEqual([]);
+      expect(client.leaves).toEqual([]);
     }
-    await Promise.all(roster.map((c) => c.joined(c.joins.length)));
-    const listed = await roster[0].request<{ members: { connId: string; status: string }[] }>(
-      'presence:list',
-      { roomId },
-    );
-    expect(listed.ok && listed.data.members.map((m) => [m.connId, m.status]).sort()).toEqual(
-      roster.map((c) => [c.connId, 'online']).sort(),
-    );
+    await Promise.all(roster.map((c) => c.back()));
+    expect(await roster[0].listed()).toEqual(roster.map((c) => [c.connId, 'online']).sort());
   }, 90_000);
 
   /**

@@ -4,17 +4,12 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import type {
-  Ack,
-  JoinResult,
-  PresenceEvent,
-  ServerShutdownNotice,
-} from '@avalon-realtime/client/protocol';
+import type { Ack, JoinResult } from '@avalon-realtime/client/protocol';
 import { getJson } from '../support/ops.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { TEST_JWT_SECRET, tokenFor } from '../support/tokens.js';
+import { Player } from './sdk-player.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PM2 = joinPath(ROOT, 'node_modules/pm2/bin/pm2');
@@ -27,7 +22,6 @@ const GRACE_MS = 1000;
 const KILL_TIMEOUT_MS = GRACE_MS + 1000 + 3000;
 /** Long enough that every live client is back (reconnect included) well before it. */
 const TTL_MS = 12_000;
-const HEARTBEAT_EVERY_MS = 1000;
 const ROOM = 'pm2-room';
 
 const execPm2 = promisify(execFile);
@@ -107,147 +101,6 @@ module.exports = {
   return file;
 }
 
-/**
- * A client as the protocol asks: websocket only; on `server:shutdown` it reconnects after
- * `reconnectAfterMs` and joins again with the same connId; a SHUTTING_DOWN refusal is
- * retried; it heartbeats while connected. Records what a person would notice.
- */
-class ResumingClient {
-  readonly socket: Socket;
-  readonly joins: JoinResult[] = [];
-  readonly refusals: string[] = [];
-  readonly events: (PresenceEvent & { receivedAt: number })[] = [];
-  private epoch = 0;
-  /** Whether a join succeeded on the current connection. */
-  private joinedHere = false;
-  private readonly waiters = new Set<() => void>();
-  private reconnectAfterMs = 0;
-  private readonly timer: NodeJS.Timeout;
-  private stopped = false;
-
-  constructor(
-    url: string,
-    token: string,
-    readonly connId: string,
-  ) {
-    this.socket = io(url, {
-      auth: { token },
-      transports: ['websocket'],
-      forceNew: true,
-      reconnectionDelay: 100,
-      reconnectionDelayMax: 500,
-    });
-    this.socket.on('connect', () => {
-      this.joinedHere = false;
-      void this.join();
-    });
-    this.socket.on('server:shutdown', (n: ServerShutdownNotice) => {
-      this.reconnectAfterMs = n.reconnectAfterMs;
-    });
-    // the server ends the session itself: socket.io-client leaves reconnecting to us
-    this.socket.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect') {
-        this.later(this.reconnectAfterMs);
-      }
-    });
-    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
-      const code = err.data?.code;
-      if (code) {
-        this.refusals.push(code);
-      }
-      // a stopping worker still took the handshake: try again (PM2 picks the worker)
-      if (code === 'SHUTTING_DOWN') {
-        this.later(100);
-      }
-    });
-    this.socket.on('presence:event', (e: PresenceEvent) => {
-      this.events.push({ ...e, receivedAt: Date.now() });
-      this.changed();
-    });
-    this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS);
-  }
-
-  /**
-   * Resolves once the client is connected and has joined (or resumed) on its current
-   * connection, `times` times in all.
-   */
-  joined(times = 1, timeoutMs = 20_000): Promise<void> {
-    return this.until(
-      () => this.socket.connected && this.joinedHere && this.joins.length >= times,
-      () => `${this.connId}: ${this.joins.length} joins, refused ${this.refusals.join(',')}`,
-      timeoutMs,
-    );
-  }
-
-  /** Resolves once `this.events` holds `count` leaves. */
-  leaves(count: number, timeoutMs: number): Promise<void> {
-    const leaves = () => this.events.filter((e) => e.type === 'leave').length;
-    return this.until(
-      () => leaves() >= count,
-      () => `${leaves()} leaves seen`,
-      timeoutMs,
-    );
-  }
-
-  close(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.socket.close();
-  }
-
-  private changed(): void {
-    this.waiters.forEach((wake) => wake());
-  }
-
-  private until(done: () => boolean, explain: () => string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (done()) {
-          clearTimeout(timer);
-          this.waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(explain()));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  private later(delayMs: number): void {
-    setTimeout(() => !this.stopped && this.socket.connect(), delayMs);
-  }
-
-  private async join(): Promise<void> {
-    // a join sent as the connection closed may get no answer: the next connection joins
-    const ack = (await this.socket
-      .timeout(5000)
-      .emitWithAck('presence:join', { roomId: ROOM, connId: this.connId })
-      .catch(() => undefined)) as Ack<JoinResult> | undefined;
-    if (ack?.ok) {
-      this.epoch = ack.data.epoch;
-      this.joins.push(ack.data);
-      this.joinedHere = true;
-    } else if (ack) {
-      this.refusals.push(`join: ${ack.error.code}`);
-    }
-    this.changed();
-  }
-
-  private heartbeat(): void {
-    if (this.socket.connected && this.epoch > 0) {
-      this.socket.emit(
-        'presence:heartbeat',
-        { roomId: ROOM, connId: this.connId, epoch: this.epoch },
-        () => {},
-      );
-    }
-  }
-}
-
 /** From PM2's "Stopping app" to its "exited" line, per old worker (log times in ms). */
 function stopDurations(daemonLog: string): number[] {
   const at = (line: string) => {
@@ -297,7 +150,7 @@ describe('PM2 cluster mode (config/ecosystem.config.cjs): pm2 reload with 50 cli
   let redis: RedisServer;
   let pm2: Pm2;
   let url: string;
-  const clients: ResumingClient[] = [];
+  const clients: Player[] = [];
   const paused: RawSocket[] = [];
 
   beforeAll(async () => {
@@ -310,21 +163,21 @@ describe('PM2 cluster mode (config/ecosystem.config.cjs): pm2 reload with 50 cli
   }, 60_000);
 
   afterAll(async () => {
-    clients.forEach((c) => c.close());
+    await Promise.all(clients.map((c) => c.close()));
     paused.forEach((p) => p.terminate());
     await pm2?.kill();
     await redis?.stop();
   }, 30_000);
 
   it('every old worker exits 0 by itself; every live client resumes its connId unrefused; paused ones time out after the TTL', async () => {
-    const observer = new ResumingClient(url, await tokenFor('observer'), 'observer-1');
+    // players of the SDK alone (websocket): each resumes its room after every reconnect
+    const observer = await Player.open(url, 'observer', ROOM);
     clients.push(observer);
-    await observer.joined();
-    for (let n = 0; n < LIVE_CLIENTS; n++) {
-      clients.push(new ResumingClient(url, await tokenFor(`player-${n}`), `player-${n}`));
-    }
-    const players = clients.slice(1);
-    await Promise.all(players.map((c) => c.joined()));
+    clients.push(
+      ...(await Promise.all(
+        Array.from({ length: LIVE_CLIENTS }, (_, n) => Player.open(url, `player-${n}`, ROOM)),
+      )),
+    );
     const frozen = await Promise.all(
       Array.from({ length: PAUSED_CLIENTS }, (_, n) => pausedClient(url, n)),
     );
@@ -348,7 +201,7 @@ describe('PM2 cluster mode (config/ecosystem.config.cjs): pm2 reload with 50 cli
     expect(newPids.filter((pid) => oldPids.includes(pid))).toEqual([]);
 
     // every live client came back with the same connId as a resume, none refused RATE_LIMITED
-    await Promise.all(clients.map((c) => c.joined(2)));
+    await Promise.all(clients.map((c) => c.back(1)));
     for (const client of clients) {
       expect(client.joins.slice(1).map((j) => [j.connId, j.resumed])).toEqual(
         client.joins.slice(1).map(() => [client.connId, true]),
@@ -366,21 +219,15 @@ describe('PM2 cluster mode (config/ecosystem.config.cjs): pm2 reload with 50 cli
     // the paused ones leave with reason timeout, never before the TTL since their join
     const pausedIds = frozen.map((_, n) => `paused-${n}`);
     const lastJoin = Math.max(...frozen.map((f) => f.joinSentAt));
-    await observer.leaves(PAUSED_CLIENTS, lastJoin + TTL_MS + 5000 - Date.now());
-    const leaves = () => observer.events.filter((e) => e.type === 'leave');
-    expect(
-      leaves()
-        .map((e) => [e.connId, e.reason])
-        .sort(),
-    ).toEqual(pausedIds.map((connId) => [connId, 'timeout']).sort());
-    for (const leave of leaves()) {
-      const { joinSentAt } = frozen[pausedIds.indexOf(leave.connId)];
+    await observer.sawLeaves(PAUSED_CLIENTS, lastJoin + TTL_MS + 5000 - Date.now());
+    expect(observer.leaves.map((e) => [e.member.connId, e.reason]).sort()).toEqual(
+      pausedIds.map((connId) => [connId, 'timeout']).sort(),
+    );
+    for (const leave of observer.leaves) {
+      const { joinSentAt } = frozen[pausedIds.indexOf(leave.member.connId)];
       expect(leave.receivedAt - joinSentAt).toBeGreaterThanOrEqual(TTL_MS);
     }
-    const members = (await observer.socket.emitWithAck('presence:list', { roomId: ROOM })) as Ack<{
-      members: { connId: string; status: string }[];
-    }>;
-    expect(members.ok && members.data.members.map((m) => m.connId).sort()).toEqual(
+    expect((await observer.listed()).map(([connId]) => connId).sort()).toEqual(
       clients.map((c) => c.connId).sort(),
     );
   }, 60_000);

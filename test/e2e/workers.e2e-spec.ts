@@ -1,7 +1,8 @@
 import { AppProcess } from '../support/app.js';
 import { freePort, RedisServer, uniquePrefix } from '../support/redis-server.js';
-import { tokenFor } from '../support/tokens.js';
-import { isAlive, logged, ResumingClient, workerStats } from './workers-helpers.js';
+import { until } from './sdk-helpers.js';
+import { Player } from './sdk-player.js';
+import { isAlive, logged, workerStats } from './workers-helpers.js';
 
 const WORKERS = 2;
 const ROOM = 'workers-room';
@@ -20,8 +21,8 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
   let redis: RedisServer;
   let app: AppProcess;
   let metricsPort: number;
-  let observer: ResumingClient;
-  let players: ResumingClient[] = [];
+  let observer: Player;
+  let players: Player[] = [];
   const everyone = () => [observer, ...players];
   const pids = async () => (await workerStats(metricsPort, WORKERS)).map((w) => w.pid);
 
@@ -46,23 +47,22 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
   }, 60_000);
 
   afterAll(async () => {
-    everyone().forEach((client) => client?.close());
+    await Promise.all(everyone().map((client) => client?.close()));
     await app?.kill('SIGKILL');
     await redis?.stop();
   }, 30_000);
 
   it('polling and websocket clients on both workers join one room and hear each other', async () => {
-    const client = async (connId: string, transport: 'polling' | 'websocket') =>
-      new ResumingClient(app.url, await tokenFor(connId), ROOM, connId, [transport]);
+    // players of the SDK alone: each resumes its room after every reconnect by itself
+    const client = (userId: string, transport: 'polling' | 'websocket') =>
+      Player.open(app.url, userId, ROOM, { transports: [transport] });
     observer = await client('observer', 'websocket');
-    await observer.joined();
     players = [
       await client('poll-0', 'polling'),
       await client('ws-0', 'websocket'),
       await client('poll-1', 'polling'),
       await client('ws-1', 'websocket'),
     ];
-    await Promise.all(players.map((p) => p.joined()));
     expect(players.map((p) => p.transport)).toEqual([
       'polling',
       'websocket',
@@ -87,13 +87,13 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
 
   it('SIGHUP replaces both workers one at a time: every client resumes its connId, nobody leaves', async () => {
     const oldPids = await pids();
-    const joinsBefore = everyone().map((c) => c.joins.length);
+    const reconnectsBefore = everyone().map((c) => c.reconnects);
 
     app.child.kill('SIGHUP');
     await app.untilLogged(/"rolling restart: done"/, 2 * WORKER_START_MS);
 
     // every client was on an old worker: told to reconnect, it came back as a resume
-    await Promise.all(everyone().map((c, n) => c.joined(joinsBefore[n] + 1)));
+    await Promise.all(everyone().map((c, n) => c.back(reconnectsBefore[n] + 1)));
     for (const client of everyone()) {
       expect(client.joins.slice(1).map((j) => [j.connId, j.resumed])).toEqual(
         client.joins.slice(1).map(() => [client.connId, true]),
@@ -119,18 +119,22 @@ describe('WORKERS=2: one port, sticky sessions, rolling restart on SIGHUP, stop 
   it('a worker that dies is replaced in its slot; its clients resume on the other one', async () => {
     const before = await workerStats(metricsPort, WORKERS);
     const victim = before[0].connections >= before[1].connections ? 0 : 1;
-    const joinsBefore = everyone().map((c) => c.joins.length);
-    const dropsBefore = everyone().map((c) => c.drops);
+    const reconnectsBefore = everyone().map((c) => c.reconnects);
+    const outagesBefore = everyone().map((c) => c.outages);
     const started = (n: number) => new RegExp(`("msg":"worker ready","worker".*?){${n}}`, 's');
     const starts = logged(app, 'worker ready').filter((e) => 'worker' in e).length;
 
     process.kill(before[victim].pid, 'SIGKILL');
 
-    // its clients lost their transport at once, reconnected to the other worker and resumed
+    // its clients lost their transport, reconnected to the other worker and resumed
     await app.untilLogged(started(starts + 1), WORKER_START_MS);
-    const dropped = everyone().map((c, n): number => (c.drops > dropsBefore[n] ? 1 : 0));
-    expect(dropped.reduce((a, b) => a + b, 0)).toBe(before[victim].connections);
-    await Promise.all(everyone().map((c, n) => c.joined(joinsBefore[n] + dropped[n])));
+    // (a polling client notices at its next request: its long-poll may wait in the primary)
+    const droppedNow = () => everyone().map((c, n) => (c.outages > outagesBefore[n] ? 1 : 0));
+    const count = () => droppedNow().reduce<number>((a, b) => a + b, 0);
+    await until(() => count() >= before[victim].connections, 15_000, 'its clients noticed');
+    const dropped = droppedNow();
+    expect(count()).toBe(before[victim].connections);
+    await Promise.all(everyone().map((c, n) => c.back(reconnectsBefore[n] + dropped[n])));
     for (const client of everyone()) {
       expect(client.joins.slice(1).every((j) => j.resumed && j.connId === client.connId)).toBe(
         true,

@@ -15,6 +15,7 @@ import {
   type JoinResult,
   type JsonObject,
   type JsonValue,
+  type LeaveReason,
   type Member,
   type PresenceEvent,
   type RoomMessage,
@@ -30,8 +31,11 @@ export interface PresenceChannelEvents {
   join: (member: Member) => void;
   /** A member's state or status (`online`/`away`) changed. */
   update: (member: Member) => void;
-  /** A member left (its last known Member; a leave of one never seen is not announced). */
-  leave: (member: Member) => void;
+  /** A member left (its last known Member; a leave of one never seen is not announced),
+   * with the server's reason when it said one: `left`, or `timeout` (no heartbeat). */
+  leave: (member: Member, reason?: LeaveReason) => void;
+  /** This connection's session resumed after a reconnect (same connId, a new epoch). */
+  resumed: (result: JoinResult) => void;
   /** The whole map after any change. */
   members: (members: ReadonlyMap<string, Member>) => void;
   /** A room:message from another member. */
@@ -302,10 +306,14 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
   private rejoin(): Promise<void> {
     this.rejoining ??= this.sendJoin(true)
       .then(
-        () => {
-          if (this.phase === 'joined' && !this.host.paused) {
+        (result) => {
+          if (this.phase !== 'joined') {
+            return;
+          }
+          if (!this.host.paused) {
             this.scheduleHeartbeat();
           }
+          this.emit('resumed', result);
         },
         (error: unknown) => this.rejoinFailed(error),
       )
@@ -449,7 +457,7 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
         return;
       }
       this.memberMap.delete(event.connId);
-      this.emit('leave', known);
+      this.emit('leave', known, event.reason);
       this.emit('members', this.memberMap);
       return;
     }

@@ -19,6 +19,7 @@ import {
   type Ack,
   type ChannelRef,
   type ClientToServerEvents,
+  type ServerShutdownNotice,
   type ServerToClientEvents,
 } from './protocol/index.js';
 import { Timers } from './timers.js';
@@ -52,8 +53,11 @@ export interface RealtimeClientOptions {
 export interface RealtimeClientEvents {
   /** Every change of `status`. */
   status: (status: ClientStatus) => void;
-  /** A failure outside any request: a refused handshake, a failed refresh or resume. */
+  /** A failure outside any request: a refused handshake (retried when `error.retryable`),
+   * a failed refresh or resume. */
   error: (error: RealtimeError) => void;
+  /** The server is going away (server:shutdown): the client reconnects after `reconnectAfterMs`. */
+  shutdown: (notice: ServerShutdownNotice) => void;
   /** The server accepted a fresh token: `exp` in epoch seconds. */
   refresh: (exp: number) => void;
   /** Connected again after an outage, rooms resumed and reconnect hooks run. */
@@ -154,8 +158,9 @@ export class RealtimeClient
       this.onConnectError(error),
     );
     this.subscribe('disconnect', (reason: string) => this.onDisconnect(reason));
-    this.subscribe('server:shutdown', (notice: { reconnectAfterMs: number }) => {
+    this.subscribe('server:shutdown', (notice: ServerShutdownNotice) => {
       this.shutdownNotice = notice.reconnectAfterMs;
+      this.emit('shutdown', notice);
     });
     this.subscribe('server:error', (notice: { code: string; message: string }) => {
       this.emit('error', new RealtimeError(notice.code as ErrorCode, notice.message, notice));
@@ -535,6 +540,7 @@ export class RealtimeClient
     const code = error.data?.code ?? error.message;
     if (RETRY_HANDSHAKE.has(code)) {
       this.reconnectAfter(backoffDelay(this.handshakeAttempt++, this.backoff));
+      this.emit('error', handshakeRefused(code as ErrorCode, error));
     } else if (
       code === ErrorCode.UNAUTHENTICATED &&
       typeof this.options.token === 'function' &&
@@ -543,10 +549,9 @@ export class RealtimeClient
       this.unauthenticatedRetried = true; // the provider's next token may be valid
       this.socket.connect();
     } else {
-      const refused = new RealtimeError(
+      const refused = handshakeRefused(
         (code in ErrorCode ? code : ErrorCode.UNAUTHENTICATED) as ErrorCode,
-        `handshake refused: ${(error.data as { message?: string } | undefined)?.message ?? error.message}`,
-        error.data,
+        error,
       );
       this.emit('error', refused);
       this.finish(refused);
@@ -662,6 +667,11 @@ export class RealtimeClient
     this.setStatus('closed');
     this.removeAllListeners();
   }
+}
+
+function handshakeRefused(code: ErrorCode, error: Error & { data?: unknown }): RealtimeError {
+  const message = (error.data as { message?: string } | undefined)?.message ?? error.message;
+  return new RealtimeError(code, `handshake refused: ${message}`, error.data);
 }
 
 function closedError(): RealtimeError {
