@@ -11,7 +11,12 @@ import {
   Min,
   ValidateNested,
 } from '../common/class-validator.js';
-import { ErrorCode, Limits, type ItemWrite, type JsonValue } from '@avalon-realtime/client/protocol';
+import {
+  ErrorCode,
+  Limits,
+  type ItemWrite,
+  type JsonValue,
+} from '@avalon-realtime/client/protocol';
 import { IsJsonValue, IsOptionalField, IsResourceId, MaxJsonBytes } from '../common/validation.js';
 import { ChannelDto } from './channel.dto.js';
 

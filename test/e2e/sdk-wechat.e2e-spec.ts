@@ -6,7 +6,7 @@ import {
   webSocketTransport,
   type RealtimeClientOptions,
 } from '@avalon-realtime/client';
-import type { PresenceEvent } from '@avalon-realtime/client/protocol';
+import type { Member, PresenceEvent } from '@avalon-realtime/client/protocol';
 import { bindWxLifecycle, wxWebSocket } from '@avalon-realtime/client/wechat';
 import { AppProcess, FAST_PRESENCE } from '../support/app.js';
 import {
@@ -355,7 +355,7 @@ describe('a WeChat mini-game through the SDK (RealtimeClient + wxWebSocket + bin
     await carolRoom.join();
     const carolSaw: string[] = [];
     (['join', 'update', 'leave'] as const).forEach((type) =>
-      carolRoom.on(type, (member) =>
+      carolRoom.on(type, (member: Member) =>
         carolSaw.push(`${type} ${member.connId} ${member.status} ${JSON.stringify(member.state)}`),
       ),
     );
