@@ -41,9 +41,18 @@ const clientId = (pool: TransactionPool): Promise<number> =>
 describe('TransactionPool', () => {
   it('runs work on named connections of its own, with resend and offline queue off', async () => {
     const pool = poolOf({ name: 'tx-named' });
+    // Each piece of work holds its connection until both have one: two at once, not one
+    // connection used twice (a fast first piece would otherwise hand it back in time).
+    let started = 0;
+    let bothStarted: () => void = () => {};
+    const both = new Promise<void>((resolve) => (bothStarted = resolve));
     const seen = await Promise.all(
       [1, 2].map(() =>
         pool.use(async (conn) => {
+          if (++started === 2) {
+            bothStarted();
+          }
+          await both;
           const { options } = conn.redis;
           expect(options).toMatchObject({
             protocol: 2,
