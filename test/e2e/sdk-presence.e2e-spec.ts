@@ -52,6 +52,32 @@ describe('SDK presence channels', () => {
     expect(playerClient.openResources().rooms).toBe(0);
   });
 
+  it('leaves for good when leave() is called while the join or heartbeats are in flight', async () => {
+    const { roomId, observer, observerClient, player } = await twoInRoom();
+    const client = await clients.connected(app.url, 'hasty');
+    // leave() during join(): the join lands, then the server is told to let go of it
+    const hasty = client.presence(roomId, { connId: 'hasty-c' });
+    const joining = hasty.join().catch(() => undefined);
+    await hasty.leave();
+    await joining;
+    // leave() with heartbeats queued behind it: none of them may rejoin the room
+    const again = client.presence(roomId, { connId: 'hasty-2' });
+    await again.join();
+    again.setState({ a: 1 });
+    void again.flush().catch(() => undefined);
+    again.setState({ a: 2 });
+    void again.flush().catch(() => undefined);
+    await again.leave();
+    expect(client.openResources()).toMatchObject({ rooms: 0 });
+    // a barrier: an update the observer hears after anything the hasty client caused
+    const barrier = nextOf<[Member]>(observer, 'update', (m) => m.connId === player.connId);
+    player.setState({ barrier: true });
+    await player.flush();
+    await barrier;
+    const { members } = await observerClient.request('presence:list', { roomId });
+    expect(members.map((m) => m.connId).sort()).toEqual([observer.connId, `p-${roomId}`].sort());
+  });
+
   it('keeps one channel per room: the same one again, another connId refused', async () => {
     const client = await clients.connected(app.url, 'solo');
     const roomId = nextRoom();

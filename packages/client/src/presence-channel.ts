@@ -68,7 +68,8 @@ export interface PresenceHost extends ClientLink {
   release(channel: PresenceChannel): void;
 }
 
-type Phase = 'idle' | 'joining' | 'joined' | 'closed';
+/** `leaving`: presence:leave is in flight; no heartbeat or rejoin may follow it. */
+type Phase = 'idle' | 'joining' | 'joined' | 'leaving' | 'closed';
 
 /**
  * One room's presence for one connection: join, heartbeats with coalesced state patches,
@@ -92,6 +93,8 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
   private queued?: PresenceEvent[];
   private inflight: Promise<unknown> = Promise.resolve();
   private rejoining?: Promise<void>;
+  /** Settles when the first join has (leave() waits for a join in flight). */
+  private joining: Promise<void> = Promise.resolve();
   private joinResult?: JoinResult;
 
   /** Use `client.presence(roomId, options)`. */
@@ -140,8 +143,13 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
     }
     this.phase = 'joining';
     this.listen();
+    const joining = this.sendJoin(false);
+    this.joining = joining.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      const result = await this.sendJoin(false);
+      const result = await joining;
       if (this.phase !== 'joining') {
         throw closedError(this.roomId);
       }
@@ -194,8 +202,16 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
     if (this.phase === 'closed') {
       return;
     }
+    if (this.phase === 'joining') {
+      // The join may land: wait for it, so the server is told to let go of it.
+      await this.joining;
+    }
+    if (this.closed || this.phase === 'leaving') {
+      return;
+    }
     const connId = this.currentConnId;
     const wasJoined = this.phase === 'joined';
+    this.phase = 'leaving';
     this.timers.clearAll();
     try {
       if (wasJoined && connId !== undefined) {
@@ -393,6 +409,11 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
     error: RealtimeError,
     payload: HeartbeatRequest,
   ): Promise<RealtimeError | undefined> {
+    if (payload.epoch !== this.currentEpoch) {
+      // The answer to a beat of a session this channel has resumed since (a retry that
+      // crossed a reconnect): the resume already settled it.
+      return undefined;
+    }
     const code = error.code;
     if (code === ErrorCode.STALE_EPOCH || code === ErrorCode.FORBIDDEN) {
       this.close(code === ErrorCode.STALE_EPOCH ? 'stale' : 'failed', error);
