@@ -50,10 +50,14 @@ export async function updateLoop(
     const current = await ops.current();
     const revision = current?.revision ?? 0;
     const value = await fn(current?.value);
+    /** Set when a write in doubt was sent again: its conflict may be our own first write. */
+    let resent = false;
     try {
-      const result = await ops.write({ key, value, revision }, () =>
-        inDoubt(ops, key, revision, value),
-      );
+      const result = await ops.write({ key, value, revision }, async () => {
+        const known = await inDoubt(ops, key, revision, value);
+        resent = known === undefined;
+        return known;
+      });
       const written = result.items.find((item) => item.key === key);
       if (written) {
         return written;
@@ -62,6 +66,15 @@ export async function updateLoop(
     } catch (error) {
       if (!(error instanceof RealtimeError) || error.code !== ErrorCode.REVISION_CONFLICT) {
         throw error;
+      }
+      if (resent) {
+        // The first send may have landed after our read: then it is done, and calling fn
+        // again would apply it twice.
+        const snapshot = await inDoubt(ops, key, revision, value);
+        const landed = snapshot?.items.find((item) => item.key === key);
+        if (landed) {
+          return landed;
+        }
       }
       lastError = error;
       if (!cacheHasConflictRevision(await ops.current(), key, error.details)) {
