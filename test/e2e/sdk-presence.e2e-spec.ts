@@ -131,6 +131,30 @@ describe('SDK presence channels', () => {
     expect(own).toEqual([]);
   });
 
+  it('hands each typed message handler the data of its type only, until removed', async () => {
+    const { observer, player } = await twoInRoom();
+    type Vote = { approve: boolean };
+    const votes: Vote[] = [];
+    const stop = observer.onMessage<Vote>('vote', (data, message) => {
+      expect(message.from.userId).toBe('player');
+      votes.push(data);
+    });
+    const last = nextOf<[RoomMessage]>(observer, 'message', (m) => m.type === 'end');
+    await player.send<Vote>('vote', { approve: true });
+    await player.send('chat', { text: 'not a vote' });
+    await player.send<Vote>('vote', { approve: false });
+    await player.send('end', {});
+    await last;
+    expect(votes).toEqual([{ approve: true }, { approve: false }]);
+    stop();
+    const after = nextOf<[RoomMessage]>(observer, 'message', (m) => m.type === 'end');
+    await player.send<Vote>('vote', { approve: true });
+    await player.send('end', {});
+    await after;
+    expect(votes).toHaveLength(2);
+    expect(observer.listenerCount('message')).toBe(0);
+  });
+
   it('after a dropped transport the others see away then online, one update each, never a leave or join', async () => {
     const { observer, player, playerClient } = await twoInRoom();
     const connId = player.connId;

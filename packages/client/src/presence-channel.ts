@@ -190,11 +190,28 @@ export class PresenceChannel extends Emitter<PresenceChannelEvents> {
   }
 
   /** Sends a room:message to the other members; → `{ id, ts }`. */
-  send(type: string, data: JsonValue): Promise<{ id: string; ts: number }> {
+  send<T extends JsonValue>(type: string, data: T): Promise<{ id: string; ts: number }> {
     if (this.phase === 'closed') {
       return Promise.reject(closedError(this.roomId));
     }
     return this.host.request('room:message', { roomId: this.roomId, type, data });
+  }
+
+  /**
+   * A typed handler for the room messages of one type (`data` as the sender's `send` typed
+   * it: the server checks only that it is JSON); → the function that removes it.
+   */
+  onMessage<T extends JsonValue>(
+    type: string,
+    handler: (data: T, message: RoomMessage) => void,
+  ): () => void {
+    const listener = (message: RoomMessage) => {
+      if (message.type === type) {
+        handler(message.data as T, message);
+      }
+    };
+    this.on('message', listener);
+    return () => this.off('message', listener);
   }
 
   /** Leaves the room (best effort) and closes the channel: nothing of it is kept. */
