@@ -121,6 +121,17 @@ export function playCards(state: GameState, failers: string[] = []): GameState {
   return next;
 }
 
+/** The first seated players, as many as the current quest needs. */
+export const firstPlayers = (state: GameState): string[] =>
+  state.players.slice(0, teamSize(state)).map((p) => p.userId);
+
+/** The leader proposes the first players and everyone rejects. */
+export const rejectTeam = (state: GameState): GameState =>
+  voteAll(
+    run(state, { type: 'propose', team: firstPlayers(state) }, state.leader as string),
+    () => false,
+  );
+
 /** Sends an all-good team that succeeds. */
 export function winQuest(state: GameState): GameState {
   return playCards(sendTeam(state, usersOfSide(state, 'good').slice(0, teamSize(state))));
@@ -131,4 +142,32 @@ export function loseQuest(state: GameState, failing = 1): GameState {
   const evil = usersOfSide(state, 'evil').slice(0, failing);
   const good = usersOfSide(state, 'good').slice(0, teamSize(state) - evil.length);
   return playCards(sendTeam(state, [...evil, ...good]), evil);
+}
+
+/** Freezes the whole state, so any mutation by the engine throws. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    Object.values(value).forEach(deepFreeze);
+  }
+  return value;
+}
+
+export type PlayPhase = 'lobby' | 'proposing' | 'voting' | 'questing' | 'assassinating';
+
+/** A 5-player game hosted by p0 in the given phase. */
+export function gameInPhase(phase: PlayPhase): GameState {
+  const game = startedGame(5, {}, 2);
+  switch (phase) {
+    case 'lobby':
+      return seatedLobby(playerIds(5));
+    case 'proposing':
+      return game;
+    case 'voting':
+      return run(game, { type: 'propose', team: firstPlayers(game) }, game.leader as string);
+    case 'questing':
+      return sendTeam(game, firstPlayers(game));
+    case 'assassinating':
+      return winQuest(winQuest(winQuest(game)));
+  }
 }

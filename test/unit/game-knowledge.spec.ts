@@ -1,4 +1,4 @@
-import type { GameRole, GameSight, RoleOptions } from '@avalon-realtime/client/protocol';
+import type { GameRole, RoleOptions } from '@avalon-realtime/client/protocol';
 import type { GameState } from '../../src/game/rules/game-state.js';
 import { viewFor } from '../../src/game/rules/views.js';
 import {
@@ -12,28 +12,7 @@ import {
   sideOfRole,
   startedGame,
 } from '../support/game-rules.js';
-
-type As = GameSight['as'];
-
-/** GAME.md's knowledge matrix, role by role: whom each role sees, and as what. */
-const MATRIX: Record<GameRole, Partial<Record<GameRole, As>>> = {
-  merlin: { assassin: 'evil', morgana: 'evil', oberon: 'evil', minion: 'evil' },
-  percival: { merlin: 'merlin-or-morgana', morgana: 'merlin-or-morgana' },
-  servant: {},
-  assassin: { morgana: 'evil', mordred: 'evil', minion: 'evil' },
-  morgana: { assassin: 'evil', mordred: 'evil', minion: 'evil' },
-  mordred: { assassin: 'evil', morgana: 'evil', minion: 'evil' },
-  oberon: {},
-  minion: { assassin: 'evil', morgana: 'evil', mordred: 'evil', minion: 'evil' },
-};
-
-function expectedSights(state: GameState, viewer: string): GameSight[] {
-  const seen = MATRIX[roleOf(state, viewer)];
-  return state.players.flatMap(({ userId }) => {
-    const as = userId === viewer ? undefined : seen[roleOf(state, userId)];
-    return as === undefined ? [] : [{ userId, as }];
-  });
-}
+import { expectedSights } from '../support/game-tables.js';
 
 /** Evil seats by player count: the Assassin plus the evil optional roles must fit. */
 const EVIL_SEATS: Record<number, number> = { 5: 2, 6: 2, 7: 3, 8: 3, 9: 3, 10: 4 };

@@ -11,24 +11,7 @@ import {
   seededRandom,
   sideOfRole,
 } from '../support/game-rules.js';
-
-/** GAME.md's tables, written out again so the test does not read the engine's. */
-const SIDES: Record<number, [good: number, evil: number]> = {
-  5: [3, 2],
-  6: [4, 2],
-  7: [4, 3],
-  8: [5, 3],
-  9: [6, 3],
-  10: [6, 4],
-};
-const TEAM_SIZES: Record<number, number[]> = {
-  5: [2, 3, 2, 3, 3],
-  6: [2, 3, 4, 3, 4],
-  7: [2, 3, 3, 4, 4],
-  8: [3, 4, 4, 5, 5],
-  9: [3, 4, 4, 5, 5],
-  10: [3, 4, 4, 5, 5],
-};
+import { SIDES, TEAM_SIZES } from '../support/game-tables.js';
 
 const grid = [5, 6, 7, 8, 9, 10].flatMap((count) =>
   allRoleOptions().map((options) => ({ count, options, name: describeOptions(options) })),

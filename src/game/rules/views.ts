@@ -35,13 +35,13 @@ export function viewFor(state: GameState, userId: string): GameView {
   return state.phase === 'over' ? withOutcome(view, state) : view;
 }
 
+/** The proposal with the voters in seat order; their votes only once all are in. */
 function proposalView(state: GameState, proposal: ProposalState): GameProposal {
+  const voted = new Set(proposal.votes.map((cast) => cast.userId));
   const view: GameProposal = {
     leader: proposal.leader,
     team: [...proposal.team],
-    votesCast: state.players
-      .filter((p) => proposal.votes.some((cast) => cast.userId === p.userId))
-      .map((p) => p.userId),
+    votesCast: state.players.map((p) => p.userId).filter((id) => voted.has(id)),
   };
   if (proposal.votes.length === state.players.length) {
     view.votes = Object.fromEntries(proposal.votes.map((cast) => [cast.userId, cast.approve]));
