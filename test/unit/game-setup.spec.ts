@@ -1,4 +1,5 @@
 import type { GameRole, RoleOptions } from '@avalon-realtime/client/protocol';
+import { cryptoRandom } from '../../src/game/crypto-random.js';
 import { apply } from '../../src/game/rules/apply.js';
 import { viewFor } from '../../src/game/rules/views.js';
 import {
@@ -87,6 +88,19 @@ describe('game setup: randomness', () => {
     }
     expect([...merlins].sort()).toStrictEqual(playerIds(7));
     expect([...leaders].sort()).toStrictEqual(playerIds(7));
+  });
+
+  it('deals a valid game from the production CSPRNG source', () => {
+    const lobby = seatedLobby(playerIds(8), { percival: true, morgana: true, mordred: true });
+    const state = run(lobby, { type: 'start' }, 'p0', cryptoRandom);
+    const roles = state.players.map((p) => p.role as GameRole);
+    expect(roles.filter((r) => sideOfRole(r) === 'evil')).toHaveLength(3);
+    expect([...countRoles(roles).keys()].sort()).toStrictEqual(
+      ['assassin', 'merlin', 'mordred', 'morgana', 'percival', 'servant'].sort(),
+    );
+    expect(apply(undefined, { type: 'create', roomId: 'r' }, 'p0', cryptoRandom)).toMatchObject({
+      state: { gameId: expect.stringMatching(/^g-[0-9a-f]{24}$/) },
+    });
   });
 
   it('gives each game its own id', () => {

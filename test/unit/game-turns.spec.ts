@@ -9,6 +9,7 @@ import {
   refusal,
   rejectTeam,
   run,
+  seatedLobby,
   seededRandom,
   sendTeam,
   startedGame,
@@ -91,6 +92,22 @@ describe('votes', () => {
     state = propose(state, firstPlayers(state));
     expect(viewFor(state, 'p4').proposal).toMatchObject({ votesCast: [] });
     expect(viewFor(state, 'p4').proposal?.votes).toBeUndefined();
+  });
+
+  it('work for players named like Object.prototype’s properties', () => {
+    const players = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    let state = run(seatedLobby(players), { type: 'start' }, '__proto__', seededRandom(3));
+    state = propose(state, players.slice(0, 2));
+    state = voteAll(state, (userId) => userId !== 'constructor');
+    const votes = viewFor(state, 'toString').proposal?.votes ?? {};
+    expect(Object.keys(votes).sort()).toStrictEqual([...players].sort());
+    expect(JSON.parse(JSON.stringify(votes))).toStrictEqual(
+      JSON.parse(
+        '{"__proto__":true,"constructor":false,"toString":true,"hasOwnProperty":true,"valueOf":true}',
+      ),
+    );
+    const over = run(state, { type: 'end' }, '__proto__');
+    expect(Object.keys(viewFor(over, 'x').roles ?? {}).sort()).toStrictEqual([...players].sort());
   });
 
   it('refuse a second vote and a vote by someone not seated', () => {

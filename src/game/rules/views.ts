@@ -26,7 +26,9 @@ export function viewFor(state: GameState, userId: string): GameView {
     view.proposal = proposalView(state, state.proposal);
   }
   if (state.questCards) {
-    view.questPlayed = state.questCards.map((card) => card.userId);
+    // In team order, like votesCast in seat order: the view does not keep the order of play.
+    const played = new Set(state.questCards.map((card) => card.userId));
+    view.questPlayed = (state.proposal?.team ?? []).filter((id) => played.has(id));
   }
   const me = meFor(state, userId);
   if (me) {
