@@ -1,15 +1,9 @@
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AppProcess } from '../support/app.js';
-import {
-  launchChromium,
-  memberRow,
-  NetworkCut,
-  openDemo,
-  testId,
-  untilText,
-} from './demo-helpers.js';
+import { launchChromium, memberRow, openDemo, testId, untilText } from './demo-helpers.js';
 
 /**
  * Short enough that a lost transport shows `away` at once, long enough that a reconnect
@@ -30,7 +24,7 @@ const SCREENSHOTS = fileURLToPath(new URL('../../test-output/demo/', import.meta
 
 describe('demo page in Chromium', () => {
   let app: AppProcess;
-  let proxy: NetworkCut;
+  let proxy: TcpProxy;
   let browser: Browser;
   let contexts: BrowserContext[] = [];
   /** Alice reaches the server through the proxy (her network can be cut); Bob directly. */
@@ -51,7 +45,7 @@ describe('demo page in Chromium', () => {
         throw outcome.reason;
       }
     }
-    proxy = await NetworkCut.start(app.port);
+    proxy = await TcpProxy.start(app.port);
     contexts = await Promise.all([browser.newContext(), browser.newContext()]);
     contexts.forEach((context) => context.setDefaultTimeout(10_000));
     [alice, bob] = await Promise.all(contexts.map((context) => context.newPage()));

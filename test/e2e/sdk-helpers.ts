@@ -1,9 +1,3 @@
-import {
-  createServer,
-  connect as tcpConnect,
-  type Server,
-  type Socket as TcpSocket,
-} from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { RealtimeClient, type RealtimeClientOptions } from '@avalon-realtime/client';
 import { tokenFor } from '../support/tokens.js';
@@ -103,41 +97,4 @@ export function dropTransport(client: RealtimeClient): void {
   ws.terminate();
 }
 
-/** A TCP proxy whose upstream port can change: what a load balancer does in a restart. */
-export class TcpProxy {
-  private readonly server: Server;
-  private readonly open = new Set<TcpSocket>();
-  upstreamPort: number;
-
-  private constructor(upstreamPort: number) {
-    this.upstreamPort = upstreamPort;
-    this.server = createServer((downstream) => {
-      const upstream = tcpConnect(this.upstreamPort, '127.0.0.1');
-      for (const socket of [downstream, upstream]) {
-        this.open.add(socket);
-        socket.on('close', () => this.open.delete(socket));
-        socket.on('error', () => {
-          downstream.destroy();
-          upstream.destroy();
-        });
-      }
-      downstream.pipe(upstream).pipe(downstream);
-    });
-  }
-
-  static async start(upstreamPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(upstreamPort);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  }
-
-  async stop(): Promise<void> {
-    this.open.forEach((socket) => socket.destroy());
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+export { TcpProxy } from '../support/tcp-proxy.js';
