@@ -3,6 +3,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { EngineModule } from './engine/engine.module.js';
+import { GameModule } from './game/game.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
@@ -25,6 +26,7 @@ import { SocketModule } from './socket/socket.module.js';
     PresenceModule,
     MetadataModule,
     MessagesModule,
+    GameModule,
     HealthModule,
     DemoModule,
     ShutdownModule,

@@ -52,3 +52,6 @@ declare module 'class-validator/cjs/metadata/MetadataStorage.js' {
 declare module 'class-validator/cjs/validation/Validator.js' {
   export { Validator } from 'class-validator';
 }
+declare module 'class-validator/cjs/decorator/typechecker/IsBoolean.js' {
+  export { IsBoolean } from 'class-validator';
+}

@@ -10,6 +10,7 @@ export { ArrayMaxSize } from 'class-validator/cjs/decorator/array/ArrayMaxSize.j
 export { ArrayMinSize } from 'class-validator/cjs/decorator/array/ArrayMinSize.js';
 export { ArrayUnique } from 'class-validator/cjs/decorator/array/ArrayUnique.js';
 export { IsArray } from 'class-validator/cjs/decorator/typechecker/IsArray.js';
+export { IsBoolean } from 'class-validator/cjs/decorator/typechecker/IsBoolean.js';
 export { IsInt } from 'class-validator/cjs/decorator/typechecker/IsInt.js';
 export { IsString } from 'class-validator/cjs/decorator/typechecker/IsString.js';
 export { Length } from 'class-validator/cjs/decorator/string/Length.js';

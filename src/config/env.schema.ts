@@ -22,6 +22,7 @@ const int = (def: number, min: number, max: number, doc: string): SettingSpec =>
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 export const ENV_SCHEMA = {
   NODE_ENV: {
@@ -109,6 +110,18 @@ export const ENV_SCHEMA = {
     1000,
     30 * 24 * HOUR,
     "a room channel's items and locks are deleted this long after its room's last member left",
+  ),
+  GAME_TURN_TIMEOUT_MS: int(
+    0,
+    0,
+    HOUR,
+    'a game phase waiting on players ends this long after it began, with the default action; 0 = never',
+  ),
+  GAME_RETENTION_MS: int(
+    DAY,
+    60_000,
+    30 * DAY,
+    "a room's game is forgotten this long after its last change",
   ),
   MAX_CONN_PER_INSTANCE: int(1000, 1, 1_000_000, 'connections one process accepts'),
   RATE_CONN_PER_MINUTE_PER_IP: int(
@@ -228,6 +241,9 @@ export interface Env {
   MAX_LOCKS_PER_CHANNEL: number;
   MAX_SUBSCRIPTIONS_PER_SOCKET: number;
   ROOM_CHANNEL_RETENTION_MS: number;
+  /** Turn timer of a game phase waiting on players; 0 = off (GAME.md, turn timers). */
+  GAME_TURN_TIMEOUT_MS: number;
+  GAME_RETENTION_MS: number;
   MAX_CONN_PER_INSTANCE: number;
   RATE_CONN_PER_MINUTE_PER_IP: number;
   RATE_CONN_VALID_PER_MINUTE_PER_IP: number;

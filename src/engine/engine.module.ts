@@ -1,7 +1,9 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisRef } from '../redis/redis.module.js';
+import { GameStore } from './game.store.js';
 import { MemoryBackend } from './memory-backend.js';
+import { MemoryGameStore } from './memory/memory-game.store.js';
 import { MemoryMetadataEngine } from './memory/memory-metadata.engine.js';
 import { MemoryPresenceEngine } from './memory/memory-presence.engine.js';
 import { MetadataEngine } from './metadata.engine.js';
@@ -12,6 +14,7 @@ import { StorageBackend } from './storage-backend.js';
 export abstract class ChosenStorage {
   abstract readonly presence: PresenceEngine;
   abstract readonly metadata: MetadataEngine;
+  abstract readonly games: GameStore;
   abstract readonly backend: StorageBackend;
 }
 
@@ -20,6 +23,7 @@ async function chooseStorage(config: AppConfig, redis: RedisRef): Promise<Chosen
     return {
       presence: new MemoryPresenceEngine(),
       metadata: new MemoryMetadataEngine(),
+      games: new MemoryGameStore(),
       backend: new MemoryBackend(),
     };
   }
@@ -33,13 +37,17 @@ class EngineLifecycle implements OnApplicationShutdown {
   constructor(private readonly storage: ChosenStorage) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.storage.presence.close(), this.storage.metadata.close()]);
+    await Promise.all([
+      this.storage.presence.close(),
+      this.storage.metadata.close(),
+      this.storage.games.close(),
+    ]);
   }
 }
 
 /**
  * The one place that decides which engine runs: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else memory.
- * Besides the engine ports it provides the StorageBackend (adapter, limiter store,
+ * Besides the engine ports (presence, metadata, games) it provides the StorageBackend (adapter, limiter store,
  * readiness, readings), so no other module asks which one it is.
  */
 @Global()
@@ -57,6 +65,11 @@ class EngineLifecycle implements OnApplicationShutdown {
       useFactory: (storage: ChosenStorage) => storage.metadata,
     },
     {
+      provide: GameStore,
+      inject: [ChosenStorage],
+      useFactory: (storage: ChosenStorage) => storage.games,
+    },
+    {
       provide: StorageBackend,
       inject: [ChosenStorage],
       useFactory: (storage: ChosenStorage) => storage.backend,
@@ -67,6 +80,6 @@ class EngineLifecycle implements OnApplicationShutdown {
       useFactory: (storage: ChosenStorage) => new EngineLifecycle(storage),
     },
   ],
-  exports: [PresenceEngine, MetadataEngine, StorageBackend],
+  exports: [PresenceEngine, MetadataEngine, GameStore, StorageBackend],
 })
 export class EngineModule {}

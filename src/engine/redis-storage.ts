@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import type { ChosenStorage } from './engine.module.js';
 import { RedisBackend } from './redis-backend.js';
+import { RedisGameStore } from './redis/redis-game.store.js';
 import { RedisMetadataEngine } from './redis/redis-metadata.engine.js';
 import { RedisPresenceEngine } from './redis/redis-presence.engine.js';
 
@@ -20,6 +21,7 @@ export function redisStorage(connections: RedisConnections, config: AppConfig): 
       maxRetries: config.get('METADATA_MAX_RETRIES'),
       commandTimeoutMs,
     }),
+    games: new RedisGameStore(connections.command, { prefix, commandTimeoutMs }),
     backend: new RedisBackend(connections, prefix, commandTimeoutMs),
   };
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { GameStore } from '../engine/game.store.js';
 import { MetadataEngine } from '../engine/metadata.engine.js';
 import { PresenceEngine } from '../engine/presence.engine.js';
 import { StorageBackend } from '../engine/storage-backend.js';
@@ -22,6 +23,7 @@ export class Readiness implements OnApplicationBootstrap {
   constructor(
     private readonly presence: PresenceEngine,
     private readonly metadata: MetadataEngine,
+    private readonly games: GameStore,
     private readonly storage: StorageBackend,
     private readonly shutdown: ShutdownState,
   ) {}
@@ -43,7 +45,7 @@ export class Readiness implements OnApplicationBootstrap {
   private async loadEngine(): Promise<void> {
     for (let attempt = 0; !this.engineReady; attempt++) {
       try {
-        await Promise.all([this.presence.ready(), this.metadata.ready()]);
+        await Promise.all([this.presence.ready(), this.metadata.ready(), this.games.ready()]);
         this.engineReady = true;
         this.logger.log({ msg: 'engine ready' });
       } catch (err) {

@@ -7,6 +7,12 @@ import type { AppServer, AppSocket, InterServerEvents } from './socket-types.js'
 
 type Payload<K extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[K]>[0];
 type ProcessEvent = keyof InterServerEvents;
+type ProcessHandler = InterServerEvents[ProcessEvent];
+
+/** Socket.IO's typed `on` takes one event's handler type at a time; the pairs are kept typed. */
+const listen = (server: AppServer, event: ProcessEvent, handler: ProcessHandler): void => {
+  (server as unknown as { on(event: string, handler: ProcessHandler): void }).on(event, handler);
+};
 
 /**
  * The only code that broadcasts. The Socket.IO adapter carries each emit to every
@@ -16,7 +22,7 @@ type ProcessEvent = keyof InterServerEvents;
 export class RealtimeEvents {
   private server?: AppServer;
   /** Handlers registered before the server was bound, attached when it is. */
-  private readonly processHandlers: [ProcessEvent, InterServerEvents[ProcessEvent]][] = [];
+  private readonly processHandlers: [ProcessEvent, ProcessHandler][] = [];
 
   constructor(
     private readonly metrics: RealtimeMetrics,
@@ -26,7 +32,7 @@ export class RealtimeEvents {
   bind(server: AppServer): void {
     this.server = server;
     for (const [event, handler] of this.processHandlers.splice(0)) {
-      server.on(event, handler);
+      listen(server, event, handler);
     }
   }
 
@@ -47,6 +53,27 @@ export class RealtimeEvents {
     exceptSocketId?: string,
   ): void {
     this.toAudience(roomChannel(roomId), event, payload, exceptSocketId);
+  }
+
+  /**
+   * To each socket in the room on this process only, each with its own payload (null:
+   * nothing for that socket). Other processes do the same for theirs, on a
+   * toOtherProcesses event.
+   */
+  toEachLocalInRoom<K extends keyof ServerToClientEvents>(
+    roomId: string,
+    event: K,
+    payloadFor: (socket: AppSocket) => Payload<K> | null,
+  ): void {
+    const namespace = this.requireServer().of('/');
+    for (const socketId of namespace.adapter.rooms.get(roomChannel(roomId)) ?? []) {
+      const socket = namespace.sockets.get(socketId);
+      const payload = socket && payloadFor(socket);
+      if (payload) {
+        this.metrics.broadcasts.inc({ event });
+        socket.emit(event, ...([payload] as Parameters<ServerToClientEvents[K]>));
+      }
+    }
   }
 
   /** To a channel's audience: a room channel's room, a user channel's subscribers. */
@@ -81,19 +108,23 @@ export class RealtimeEvents {
    * same Redis connection as the broadcasts, so each process handles it before any
    * broadcast this process sends afterwards. The memory engine runs one process: no-op.
    */
-  toOtherProcesses(
-    event: ProcessEvent,
-    ...args: Parameters<InterServerEvents[ProcessEvent]>
+  toOtherProcesses<E extends ProcessEvent>(
+    event: E,
+    ...args: Parameters<InterServerEvents[E]>
   ): void {
     if (this.storage.name === 'redis') {
-      this.requireServer().serverSideEmit(event, ...args);
+      const emit = this.requireServer().serverSideEmit.bind(this.requireServer()) as (
+        event: E,
+        ...args: Parameters<InterServerEvents[E]>
+      ) => boolean;
+      emit(event, ...args);
     }
   }
 
   /** Handles what another process sent with toOtherProcesses (never what this one sent). */
-  onOtherProcesses(event: ProcessEvent, handler: InterServerEvents[ProcessEvent]): void {
+  onOtherProcesses<E extends ProcessEvent>(event: E, handler: InterServerEvents[E]): void {
     if (this.server) {
-      this.server.on(event, handler);
+      listen(this.server, event, handler);
     } else {
       this.processHandlers.push([event, handler]);
     }

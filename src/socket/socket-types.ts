@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '@avalon-realtime/client/protocol';
+import type { GameState } from '../game/rules/game-state.js';
 
 /** A presence connection this socket joined, and the session (epoch) it holds. */
 export interface JoinedConn {
@@ -23,6 +24,8 @@ export interface SocketData {
   joined: Map<string, JoinedConn>;
   /** Sessions of this socket that a newer session took over (joinedKey); made when needed. */
   superseded?: Set<string>;
+  /** The newest game version sent to this socket, by roomId; made when needed. */
+  gameVersions?: Map<string, { gameId: string; version: number }>;
 }
 
 /**
@@ -38,6 +41,8 @@ export type SessionEnd = { roomId: string; connId: string } & (
 /** Events between server processes (Socket.IO serverSideEmit through the adapter). */
 export interface InterServerEvents {
   'presence:session-end': (end: SessionEnd) => void;
+  /** A game changed: each process sends its own sockets in the room their own views. */
+  'game:changed': (state: GameState) => void;
 }
 
 export type AppServer = Server<

@@ -121,3 +121,44 @@ export function parseLockExpiryMember(
   }
   return { channel: { channelType, channelName }, lockName };
 }
+
+/** The keys of one room's game, in the room's slot. */
+export interface GameKeys {
+  /** hash: `version`, `state` (GameState JSON), `deadline` (epoch ms or ''). */
+  game: string;
+  /** String: the reply of one write request, so the write sent again answers the same. */
+  done: (requestId: string) => string;
+}
+
+export function gameKeys(prefix: string, roomId: string): GameKeys {
+  const base = `${prefix}:${roomTag(roomId)}:game`;
+  return { game: base, done: (requestId) => `${base}:done:${requestId}` };
+}
+
+/** Zset of turn deadlines (cross-slot): member gameTurnMember → deadline (ms). */
+export const gameDeadlinesKey = (prefix: string): string => `${prefix}:game:deadlines`;
+
+export const gameTimerLeaseKey = (prefix: string): string => `${prefix}:game:timer-lease`;
+
+/** A turn as a member of `gameDeadlinesKey`: JSON, so no roomId can be mistaken for another. */
+export const gameTurnMember = (roomId: string, version: number): string =>
+  JSON.stringify([roomId, version]);
+
+/** The turn of a `gameTurnMember`, or undefined for anything else. */
+export function parseGameTurnMember(
+  member: string,
+): { roomId: string; version: number } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(member);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) {
+    return undefined;
+  }
+  const [roomId, version] = parsed as unknown[];
+  return typeof roomId === 'string' && Number.isSafeInteger(version)
+    ? { roomId, version: version as number }
+    : undefined;
+}

@@ -30,6 +30,12 @@ export const LOCK_SCRIPTS: readonly ScriptDefinition[] = [
   script('lockIndexDrop', 'lock-index-drop.lua', 1),
 ];
 
+/** The game store's scripts; its timer lease is the reaper's lease script under its own key. */
+export const GAME_SCRIPTS: readonly ScriptDefinition[] = [
+  script('gameWrite', 'game-write.lua', 2),
+  script('gameTimerLease', 'reaper-lease.lua', 1),
+];
+
 type ScriptArg = string | number;
 
 declare module 'ioredis' {
@@ -49,6 +55,8 @@ declare module 'ioredis' {
     lockExpire(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     lockList(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
     lockIndexDrop(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    gameWrite(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
+    gameTimerLease(...keysThenArgs: ScriptArg[]): Result<unknown, Context>;
   }
 }
 

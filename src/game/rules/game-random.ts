@@ -1,3 +1,6 @@
+/** The injection token of the GameRandom the server uses (cryptoRandom). */
+export const GAME_RANDOM = Symbol('GameRandom');
+
 /**
  * The source of every random choice of a game (role deal, first leader, game id). Production
  * passes one backed by a CSPRNG; tests pass a seeded one to replay a game.

@@ -1,5 +1,16 @@
 import type { Ack } from './ack.js';
 import type {
+  GameAssassinateRequest,
+  GameCreateRequest,
+  GameProposeRequest,
+  GameQuestRequest,
+  GameRoomRequest,
+  GameSitRequest,
+  GameUpdate,
+  GameView,
+  GameVoteRequest,
+} from './game-payloads.js';
+import type {
   ChannelRef,
   LockAcquireRequest,
   LockEvent,
@@ -53,6 +64,16 @@ export interface ClientToServerEvents {
   'lock:list': Request<ChannelRef, { locks: LockSummary[] }>;
   'room:message': Request<RoomMessageRequest, { id: string; ts: number }>;
   'auth:refresh': Request<AuthRefreshRequest, AuthRefreshResult>;
+  'game:create': Request<GameCreateRequest, GameView>;
+  'game:sit': Request<GameSitRequest, GameView>;
+  'game:stand': Request<GameRoomRequest, GameView>;
+  'game:start': Request<GameRoomRequest, GameView>;
+  'game:view': Request<GameRoomRequest, GameView>;
+  'game:propose': Request<GameProposeRequest, GameView>;
+  'game:vote': Request<GameVoteRequest, GameView>;
+  'game:quest': Request<GameQuestRequest, GameView>;
+  'game:assassinate': Request<GameAssassinateRequest, GameView>;
+  'game:end': Request<GameRoomRequest, GameView>;
 }
 
 export interface ServerToClientEvents {
@@ -60,6 +81,7 @@ export interface ServerToClientEvents {
   'metadata:event': (event: MetadataEvent) => void;
   'lock:event': (event: LockEvent) => void;
   'room:message': (message: RoomMessage) => void;
+  'game:update': (update: GameUpdate) => void;
   'server:shutdown': (notice: ServerShutdownNotice) => void;
   'server:error': (notice: ServerErrorNotice) => void;
 }

@@ -17,6 +17,16 @@ export const ClientEvent = {
   LockList: 'lock:list',
   RoomMessage: 'room:message',
   AuthRefresh: 'auth:refresh',
+  GameCreate: 'game:create',
+  GameSit: 'game:sit',
+  GameStand: 'game:stand',
+  GameStart: 'game:start',
+  GameView: 'game:view',
+  GamePropose: 'game:propose',
+  GameVote: 'game:vote',
+  GameQuest: 'game:quest',
+  GameAssassinate: 'game:assassinate',
+  GameEnd: 'game:end',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -26,6 +36,7 @@ export const ServerEvent = {
   MetadataEvent: 'metadata:event',
   LockEvent: 'lock:event',
   RoomMessage: 'room:message',
+  GameUpdate: 'game:update',
   ServerShutdown: 'server:shutdown',
   ServerError: 'server:error',
 } as const;

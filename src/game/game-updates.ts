@@ -1,0 +1,59 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ServerEvent, type GameUpdate, type GameView } from '@avalon-realtime/client/protocol';
+import { RealtimeEvents } from '../socket/realtime-events.js';
+import type { AppSocket } from '../socket/socket-types.js';
+import type { GameState } from './rules/game-state.js';
+import { viewFor } from './rules/views.js';
+
+const GAME_CHANGED = 'game:changed';
+
+/**
+ * `game:update` after every change: the state travels to every process (inside the
+ * cluster only), and each process sends each of its sockets in the room that socket's
+ * own view. A socket never gets an older version after a newer one, whichever process
+ * wrote them.
+ */
+@Injectable()
+export class GameUpdates implements OnModuleInit {
+  constructor(private readonly events: RealtimeEvents) {}
+
+  onModuleInit(): void {
+    this.events.onOtherProcesses(GAME_CHANGED, (state) => this.sendLocally(state));
+  }
+
+  announce(state: GameState): void {
+    this.events.toOtherProcesses(GAME_CHANGED, state);
+    this.sendLocally(state);
+  }
+
+  private sendLocally(state: GameState): void {
+    const views = new Map<string, GameView>();
+    this.events.toEachLocalInRoom(state.roomId, ServerEvent.GameUpdate, (socket) => {
+      if (!takesVersion(socket, state)) {
+        return null;
+      }
+      const userId = socket.data.userId;
+      let view = views.get(userId);
+      if (!view) {
+        view = viewFor(state, userId);
+        views.set(userId, view);
+      }
+      const update: GameUpdate = { roomId: state.roomId, version: state.version, view };
+      return update;
+    });
+  }
+}
+
+/** Whether `state` is newer than what the socket has had of the room's game; records it. */
+function takesVersion(socket: AppSocket, state: GameState): boolean {
+  const seen = (socket.data.gameVersions ??= new Map<
+    string,
+    { gameId: string; version: number }
+  >());
+  const last = seen.get(state.roomId);
+  if (last && last.gameId === state.gameId && last.version >= state.version) {
+    return false;
+  }
+  seen.set(state.roomId, { gameId: state.gameId, version: state.version });
+  return true;
+}
