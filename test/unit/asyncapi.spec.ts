@@ -17,6 +17,7 @@ import {
 } from '@avalon-realtime/client/protocol';
 import { getMetadataStorage, ValidationTypes } from '../../src/common/class-validator.js';
 import { REQUEST_GATEWAY } from '../../src/common/errors/request-gateway.decorator.js';
+import { RoleOptionsDto } from '../../src/game/game.dto.js';
 import { ItemWriteDto } from '../../src/metadata/metadata.dto.js';
 import { routesOf } from '../../src/socket/request-routes.js';
 
@@ -208,7 +209,9 @@ describe('docs/asyncapi.yaml', () => {
       }
     }
     expect(sorted(checked)).toEqual(sorted(Object.values(ClientEvent)));
-    const itemWrite = document.components().schemas().get('ItemWrite')!.json<JsonSchema>();
-    expect(schemaFields(itemWrite)).toEqual(dtoFields(ItemWriteDto));
+    // The nested DTOs, which the loop above does not reach.
+    const nested = (name: string) => document.components().schemas().get(name)!.json<JsonSchema>();
+    expect(schemaFields(nested('ItemWrite'))).toEqual(dtoFields(ItemWriteDto));
+    expect(schemaFields(nested('RoleOptions'))).toEqual(dtoFields(RoleOptionsDto));
   });
 });
