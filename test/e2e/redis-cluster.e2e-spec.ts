@@ -20,6 +20,14 @@ import {
 } from '../support/linearizability.js';
 import { RedisCluster, type ClusterNode } from '../support/redis-cluster.js';
 import { uniquePrefix } from '../support/redis-server.js';
+import {
+  gameOk,
+  lastViews,
+  playersIn,
+  startedGame,
+  untilVersion,
+  type Seat,
+} from './game-helpers.js';
 import { getMeta, okData, roomCh, setMeta } from './metadata-helpers.js';
 import { heartbeat, join, joinSeenBy, keepAlive, list } from './presence-helpers.js';
 
@@ -30,6 +38,7 @@ const channelSlot = (roomId: string): number => calculateSlot(`{chan:room:${room
 
 /** Answers a client may get while a master fails over: try again, nothing is lost. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'BUSY']);
+const FIVE = ['ann', 'ben', 'cat', 'dan', 'eve'];
 
 describe('Redis Cluster (3 masters + 3 replicas, two server processes)', () => {
   let cluster: RedisCluster;
@@ -192,6 +201,29 @@ describe('Redis Cluster (3 masters + 3 replicas, two server processes)', () => {
     const second = await requestOk<LockGrant>(bob, 'lock:acquire', lock);
     expect(second.owner).toBe('bob');
     expect(second.token).toBeGreaterThan(first.token);
+  });
+
+  it('plays games in rooms on every master: racing votes on both processes all count', async () => {
+    const rooms = await roomsOnMasters('game', 3);
+    for (const roomId of rooms) {
+      const seats = await playersIn([a.url, b.url], roomId, FIVE);
+      sockets.push(...seats.map((seat) => seat.socket));
+      const views = await startedGame(seats, roomId);
+      const leader = seats.find((seat) => seat.userId === views.get('ann')?.leader) as Seat;
+      const proposed = await gameOk(leader.socket, 'game:propose', {
+        roomId,
+        team: FIVE.slice(0, 2),
+      });
+      await Promise.all(
+        seats.map((seat) => gameOk(seat.socket, 'game:vote', { roomId, approve: true })),
+      );
+      await Promise.all(seats.map((seat) => untilVersion(seat, roomId, proposed.version + 5)));
+      for (const view of lastViews(seats, roomId)) {
+        expect(view).toMatchObject({ phase: 'questing', version: proposed.version + 5 });
+        expect(Object.keys(view.proposal?.votes ?? {}).sort()).toEqual(FIVE);
+      }
+    }
+    expectSurvived(a, b);
   });
 
   it('survives a master killed and its replica promoted: acked writes kept, presence back', async () => {
