@@ -1,11 +1,14 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ServerEvent, type GameUpdate, type GameView } from '@avalon-realtime/client/protocol';
+import { roomChannel } from '../socket/channels.js';
 import { RealtimeEvents } from '../socket/realtime-events.js';
 import type { AppSocket } from '../socket/socket-types.js';
 import type { GameState } from './rules/game-state.js';
 import { viewFor } from './rules/views.js';
 
 const GAME_CHANGED = 'game:changed';
+/** Versions kept per socket before those of rooms it left are dropped. */
+const PRUNE_ABOVE = 16;
 
 /**
  * `game:update` after every change: the state travels to every process (inside the
@@ -55,5 +58,13 @@ function takesVersion(socket: AppSocket, state: GameState): boolean {
     return false;
   }
   seen.set(state.roomId, { gameId: state.gameId, version: state.version });
+  if (seen.size > PRUNE_ABOVE) {
+    // A socket hopping through rooms must not keep one entry per room it ever saw.
+    for (const roomId of seen.keys()) {
+      if (!socket.rooms.has(roomChannel(roomId))) {
+        seen.delete(roomId);
+      }
+    }
+  }
   return true;
 }
