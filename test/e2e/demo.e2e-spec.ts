@@ -105,6 +105,8 @@ describe('demo page over HTTP', () => {
     const graph = await moduleGraph(dev.url, imports);
     expect([...graph.values()].every((status) => status === 200)).toBe(true);
     expect(graph.get(`${dev.url}/demo/sdk/index.js`)).toBe(200);
+    // The Avalon table is a module of its own, imported by app.js.
+    expect(graph.get(`${dev.url}/demo/game.js`)).toBe(200);
     const vendor = await fetch(`${dev.url}/demo/vendor/socket.io-client.js`);
     expect(vendor.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await vendor.text()).toBe(readFileSync(SOCKET_IO_BUNDLE, 'utf8'));

@@ -1,13 +1,17 @@
-// The demo page: one RealtimeClient, one room (presence, chat, a shared counter).
+// The demo page: one RealtimeClient, one room (presence, chat, a shared counter, an
+// Avalon table: game.js).
 // Plain ES module; the import map in index.html points the SDK and socket.io-client at
 // files the server serves, so no bundler is involved.
 /* global document, fetch, location, atob */
 import { RealtimeClient } from '@avalon-realtime/client';
+import { openGameTable } from './game.js';
 
 const $ = (testId) => document.querySelector(`[data-testid="${testId}"]`);
 /** Clicks wait for the previous increment: the page's own clicks never race each other. */
 let increments = Promise.resolve();
 let client;
+/** The logged-in user (the token's `sub`). */
+let loggedInAs;
 let room;
 let meta;
 /** connId → last status seen, to tell "went away" from other updates. */
@@ -67,6 +71,7 @@ function devTokenSource(userId, first) {
 async function logIn(token) {
   await client?.close();
   const userId = claimsOf(typeof token === 'string' ? token : await token()).sub;
+  loggedInAs = userId;
   client = new RealtimeClient({
     url: location.origin,
     token,
@@ -174,6 +179,7 @@ async function join(roomId) {
   await meta.get();
   renderCounter();
   setJoined(true);
+  openGameTable(client, room, loggedInAs);
 }
 
 $('join').addEventListener('submit', (event) => {
