@@ -71,7 +71,7 @@ describe('redis game store: the deadline index', () => {
     const { store, clients, cleanup } = storesOn(prefix);
     try {
       await store.write('r1', undefined, lobbyAt(1), { turnMs: 0, retentionMs: TURN_MS * 100 });
-      const keys = await clients[0].keys(`${prefix}:*`);
+      const keys = (await clients[0].keys(`${prefix}:*`)).sort();
       expect(keys).toEqual([
         `${prefix}:{room:r1}:game`,
         expect.stringMatching(/:\{room:r1\}:game:done:/),
