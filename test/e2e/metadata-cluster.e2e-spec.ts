@@ -180,17 +180,24 @@ describe('metadata, locks and messages across processes (Redis engine)', () => {
       /** 10 writers; enough increments that several kills land during the run (~4-6 s). */
       const PER_WRITER = 30;
       const COMMITS = 10 * PER_WRITER;
+      /** A kill each time this many more writes committed: about a dozen during the run. */
+      const KILL_EVERY_COMMITS = 25;
       const chaosRedis = await RedisServer.start();
       const [ca, cb] = await startPair(chaosRedis);
       const killer = new Redis(chaosRedis.url, { maxRetriesPerRequest: null });
       let killing = true;
       let kills = 0;
       let killed = 0;
+      // Commits so far, once the run has begun. Kills follow progress, not the clock: on a
+      // fast runtime (Node 24) the whole run once fitted between two timed kills.
+      let progress = () => 0;
       const chaos = (async () => {
+        let nextKillAt = 0;
         while (killing) {
-          // A random pause between kills; nothing to await here but time.
-          await sleep(200 + Math.floor(Math.random() * 800));
-          if (!killing) break;
+          // Nothing to await but time: look at the progress every 50 ms.
+          await sleep(50);
+          if (!killing || progress() < nextKillAt) continue;
+          nextKillAt = progress() + KILL_EVERY_COMMITS;
           killed += Number(await killer.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
           kills++;
         }
@@ -230,6 +237,7 @@ describe('metadata, locks and messages across processes (Redis engine)', () => {
         expect(counterOf(start.items)).toEqual(expect.objectContaining({ value: 0, revision: 1 }));
 
         const stats = newStats();
+        progress = () => stats.commits.length + 1;
         const began = Date.now();
         const killsBefore = kills;
         await Promise.all(
@@ -243,7 +251,7 @@ describe('metadata, locks and messages across processes (Redis engine)', () => {
         await chaos;
         console.log(
           summary(
-            `under CLIENT KILL every 200-1000 ms (${kills} kills, ${killsDuring} during the run, ${killed} connections; 10 writers x ${PER_WRITER})`,
+            `under CLIENT KILL every ${KILL_EVERY_COMMITS} commits (${kills} kills, ${killsDuring} during the run, ${killed} connections; 10 writers x ${PER_WRITER})`,
             stats,
             ms,
             await serverRetries([ca, cb]),
