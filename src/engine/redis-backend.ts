@@ -6,6 +6,8 @@ import {
 } from 'rate-limiter-flexible';
 import type { Server } from 'socket.io';
 import { withDeadline } from '../common/storage-deadline.js';
+import { Logger } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
 import { isCluster } from '../redis/redis-client.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { StorageBackend, type LimiterBudget } from './storage-backend.js';
@@ -35,6 +37,9 @@ export class RedisBackend extends StorageBackend {
     this.server = server;
     const { adapterPub, adapterSub } = this.connections;
     const channels = this.channelPrefix;
+    if (isCluster(adapterSub)) {
+      settleDroppedSubscriptions(adapterSub);
+    }
     server.adapter(
       isCluster(adapterPub)
         ? createShardedAdapter(adapterPub, adapterSub, {
@@ -89,5 +94,27 @@ export class RedisBackend extends StorageBackend {
 
   up(): boolean {
     return this.connections.up;
+  }
+}
+
+const logger = new Logger('RedisAdapter');
+
+/**
+ * The sharded adapter sends SSUBSCRIBE and SUNSUBSCRIBE without keeping their promises, so
+ * one sent on a connection that closes (a master failing over) became an unhandled
+ * rejection. Each now settles here, logged; the join that needs the subscription waits for
+ * its own SSUBSCRIBE (`subscribed`) and answers UNAVAILABLE when that fails.
+ */
+function settleDroppedSubscriptions(client: Cluster): void {
+  for (const command of ['ssubscribe', 'sunsubscribe'] as const) {
+    const send = client[command].bind(client) as (...channels: string[]) => Promise<unknown>;
+    const settled = (...channels: string[]): Promise<unknown> => {
+      const reply = send(...channels);
+      reply.catch((err: Error) =>
+        logger.warn({ msg: `adapter ${command} failed`, channels, err: err.message }),
+      );
+      return reply;
+    };
+    Object.assign(client, { [command]: settled });
   }
 }
