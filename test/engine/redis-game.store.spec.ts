@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { gameDeadlinesKey, gameTurnMember } from '../../src/engine/redis/keys.js';
+import { gameDeadlinesKey, gameKeys, gameTurnMember } from '../../src/engine/redis/keys.js';
 import { RedisGameStore } from '../../src/engine/redis/redis-game.store.js';
+import { pollUntil } from '../support/fault.js';
 import { RedisServer, uniquePrefix } from '../support/redis-server.js';
 import { describeGameStoreContract, lobbyAt, TURN_MS } from './game-store.contract.js';
 
@@ -81,6 +82,40 @@ describe('redis game store: the deadline index', () => {
       expect(ttl).toBeLessThanOrEqual(TURN_MS * 100);
     } finally {
       await cleanup();
+    }
+  });
+});
+
+describe('redis game store: a write whose reply was lost', () => {
+  it('answers written, as the first time, never a false conflict; a new write is a new question', async () => {
+    const prefix = uniquePrefix();
+    // Like the server's command client: a command lost with its connection is never resent
+    // by ioredis, only timed out; the store sends it again with the same request id.
+    const client = new Redis(server.url, {
+      protocol: 2,
+      commandTimeout: 1000,
+      autoResendUnfulfilledCommands: false,
+    });
+    client.on('error', () => {});
+    const reader = new Redis(server.url);
+    const store = new RedisGameStore(client, { prefix, commandTimeoutMs: 5000 });
+    const long = { turnMs: 0, retentionMs: 60_000 };
+    try {
+      await store.ready();
+      await store.write('r1', undefined, lobbyAt(1), long);
+      // The reply waits unread in the socket; the connection drops once the script ran.
+      client.stream.pause();
+      const writing = store.write('r1', 1, lobbyAt(2), long);
+      await pollUntil('the write ran', async () =>
+        (await reader.hget(gameKeys(prefix, 'r1').game, 'version')) === '2' ? true : undefined,
+      );
+      client.stream.destroy();
+      await expect(writing).resolves.toBe(true);
+      expect(await store.write('r1', 1, lobbyAt(2), long)).toBe(false);
+      expect((await store.read('r1'))?.state).toEqual(lobbyAt(2));
+    } finally {
+      client.disconnect();
+      reader.disconnect();
     }
   });
 });
