@@ -7,6 +7,7 @@ import {
   type GameWriteOptions,
   type StoredGame,
 } from '../game.store.js';
+import { MemoryLease } from './memory-lease.js';
 
 interface Entry extends StoredGame {
   expiresAt: number;
@@ -19,7 +20,7 @@ interface Entry extends StoredGame {
  */
 export class MemoryGameStore extends GameStore {
   private readonly games = new Map<string, Entry>();
-  private lease?: { holder: string; until: number };
+  private readonly timerLease = new MemoryLease();
 
   constructor(private readonly now: () => number = Date.now) {
     super();
@@ -80,12 +81,7 @@ export class MemoryGameStore extends GameStore {
   }
 
   acquireTimerLease(holder: string, ttlMs: number): Promise<boolean> {
-    const now = this.now();
-    if (this.lease && this.lease.until > now && this.lease.holder !== holder) {
-      return Promise.resolve(false);
-    }
-    this.lease = { holder, until: now + ttlMs };
-    return Promise.resolve(true);
+    return Promise.resolve(this.timerLease.acquire(holder, ttlMs, this.now()));
   }
 
   private live(roomId: string): Entry | undefined {

@@ -13,6 +13,7 @@ import {
 } from '../presence.engine.js';
 import { presenceRefusal } from '../presence-refusals.js';
 import { applyStateOps, sameJson } from '../state-ops.js';
+import { MemoryLease } from './memory-lease.js';
 
 interface StoredConn {
   member: Member;
@@ -31,7 +32,7 @@ interface Room {
 export class MemoryPresenceEngine extends PresenceEngine {
   readonly completesInCall = true;
   private readonly rooms = new Map<string, Room>();
-  private leaseHolder?: { holder: string; until: number };
+  private readonly reaperLease = new MemoryLease();
 
   constructor(private readonly now: () => number = Date.now) {
     super();
@@ -171,12 +172,7 @@ export class MemoryPresenceEngine extends PresenceEngine {
   }
 
   async acquireReaperLease(holder: string, ttlMs: number): Promise<boolean> {
-    const now = this.now();
-    if (this.leaseHolder && this.leaseHolder.until > now && this.leaseHolder.holder !== holder) {
-      return false;
-    }
-    this.leaseHolder = { holder, until: now + ttlMs };
-    return true;
+    return this.reaperLease.acquire(holder, ttlMs, this.now());
   }
 
   /** Room for one more connection of `cmd.userId`: within both limits. */

@@ -102,16 +102,7 @@ export const lockExpiryMember = (channel: ChannelRef, lockName: string): string 
 export function parseLockExpiryMember(
   member: string,
 ): { channel: ChannelRef; lockName: string } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(member);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 3) {
-    return undefined;
-  }
-  const [channelType, channelName, lockName] = parsed as unknown[];
+  const [channelType, channelName, lockName] = jsonTuple(member, 3) ?? [];
   if (
     (channelType !== 'room' && channelType !== 'user') ||
     typeof channelName !== 'string' ||
@@ -148,17 +139,18 @@ export const gameTurnMember = (roomId: string, version: number): string =>
 export function parseGameTurnMember(
   member: string,
 ): { roomId: string; version: number } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(member);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) {
-    return undefined;
-  }
-  const [roomId, version] = parsed as unknown[];
+  const [roomId, version] = jsonTuple(member, 2) ?? [];
   return typeof roomId === 'string' && Number.isSafeInteger(version)
     ? { roomId, version: version as number }
     : undefined;
+}
+
+/** A zset member written as a JSON array of `length` items, or undefined for anything else. */
+function jsonTuple(member: string, length: number): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(member);
+    return Array.isArray(parsed) && parsed.length === length ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
