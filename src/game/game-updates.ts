@@ -21,30 +21,32 @@ export class GameUpdates implements OnModuleInit {
   constructor(private readonly events: RealtimeEvents) {}
 
   onModuleInit(): void {
-    this.events.onOtherProcesses(GAME_CHANGED, (state) => this.sendLocally(state));
+    this.events.onOtherProcesses(GAME_CHANGED, (state) =>
+      this.events.toEachLocalInRoom(state.roomId, ServerEvent.GameUpdate, viewsOf(state)),
+    );
   }
 
   announce(state: GameState): void {
     this.events.toOtherProcesses(GAME_CHANGED, state);
-    this.sendLocally(state);
+    this.events.toEachInRoom(state.roomId, ServerEvent.GameUpdate, viewsOf(state));
   }
+}
 
-  private sendLocally(state: GameState): void {
-    const views = new Map<string, GameView>();
-    this.events.toEachLocalInRoom(state.roomId, ServerEvent.GameUpdate, (socket) => {
-      if (!takesVersion(socket, state)) {
-        return null;
-      }
-      const userId = socket.data.userId;
-      let view = views.get(userId);
-      if (!view) {
-        view = viewFor(state, userId);
-        views.set(userId, view);
-      }
-      const update: GameUpdate = { roomId: state.roomId, version: state.version, view };
-      return update;
-    });
-  }
+/** Each socket's update for `state`: its user's view (computed once per user), or null. */
+function viewsOf(state: GameState): (socket: AppSocket) => GameUpdate | null {
+  const views = new Map<string, GameView>();
+  return (socket) => {
+    if (!takesVersion(socket, state)) {
+      return null;
+    }
+    const userId = socket.data.userId;
+    let view = views.get(userId);
+    if (!view) {
+      view = viewFor(state, userId);
+      views.set(userId, view);
+    }
+    return { roomId: state.roomId, version: state.version, view };
+  };
 }
 
 /** Whether `state` is newer than what the socket has had of the room's game; records it. */

@@ -56,10 +56,20 @@ export class RealtimeEvents {
   }
 
   /**
-   * To each socket in the room on this process only, each with its own payload (null:
-   * nothing for that socket). Other processes do the same for theirs, on a
-   * toOtherProcesses event.
+   * A broadcast whose payload differs per socket (a game view): counted once, here, where
+   * the change happened; each process, this one now and the others on a toOtherProcesses
+   * event, sends its own sockets their payloads with toEachLocalInRoom.
    */
+  toEachInRoom<K extends keyof ServerToClientEvents>(
+    roomId: string,
+    event: K,
+    payloadFor: (socket: AppSocket) => Payload<K> | null,
+  ): void {
+    this.metrics.broadcasts.inc({ event });
+    this.toEachLocalInRoom(roomId, event, payloadFor);
+  }
+
+  /** To each socket in the room on this process only, each its own payload (null: none). */
   toEachLocalInRoom<K extends keyof ServerToClientEvents>(
     roomId: string,
     event: K,
@@ -70,7 +80,6 @@ export class RealtimeEvents {
       const socket = namespace.sockets.get(socketId);
       const payload = socket && payloadFor(socket);
       if (payload) {
-        this.metrics.broadcasts.inc({ event });
         socket.emit(event, ...([payload] as Parameters<ServerToClientEvents[K]>));
       }
     }
